@@ -1,0 +1,1 @@
+"""An order workflow: pending, paid, shipped, delivered or cancelled."""

@@ -1,0 +1,57 @@
+"""The exceptions statesignals raises, under one base class.
+
+Every message names what to fix: the model class, the state, the trigger or
+the definition entry involved.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+
+
+class StateSignalsError(Exception):
+    """Base class of every error statesignals raises itself."""
+
+
+class WorkflowDefinitionError(StateSignalsError, ValueError):
+    """A workflow declared on a :class:`~statesignals.SignalingMachine` subclass is wrong.
+
+    Raised when the class is created, naming the class and the bad entry.
+    """
+
+
+class WorkflowLookupError(StateSignalsError, LookupError):
+    """A receiver was connected to a trigger or state that the workflow does not have."""
+
+
+class AsyncReceiverError(StateSignalsError, TypeError):
+    """A coroutine function is connected to a signal that a synchronous machine sends.
+
+    A synchronous machine cannot await the coroutine, and dropping it silently
+    would lose the receiver's work: connect a plain function, or use an
+    asynchronous machine.
+    """
+
+
+class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
+    """One or more receivers raised while a trigger was processed.
+
+    Every receiver of every signal still ran and the model is in the state the
+    transition left it in; the exceptions are gathered here and raised once the
+    trigger has finished. ``except* SomeError`` picks out single errors.
+    """
+
+    def __new__(cls, message: str, exceptions: c.Sequence[Exception]) -> ReceiverError:
+        return super().__new__(cls, message, exceptions)
+
+    def derive(self, excs: c.Sequence[Exception]) -> ReceiverError:  # type: ignore[override]
+        return ReceiverError(self.message, excs)
+
+
+__all__ = [
+    "AsyncReceiverError",
+    "ReceiverError",
+    "StateSignalsError",
+    "WorkflowDefinitionError",
+    "WorkflowLookupError",
+]

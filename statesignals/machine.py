@@ -1,0 +1,280 @@
+"""The declarative base class for models whose lifecycle is a workflow.
+
+A subclass of :class:`SignalingMachine` declares its workflow on the class::
+
+    class Order(SignalingMachine):
+        states = ["pending", "paid", "shipped"]
+        initial = "pending"
+        transitions = [
+            {"trigger": "pay", "source": "pending", "dest": "paid"},
+            {"trigger": "ship", "source": "paid", "dest": "shipped"},
+        ]
+
+When the class is created, the workflow is checked and compiled into one
+machine shared by every instance (``Order.machine``), and the trigger methods
+(``pay()``), ``may_<trigger>()`` and ``is_<state>()`` are added to the class.
+Instances are plain objects: they hold their state in one attribute, and the
+class keeps no reference to them.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import inspect
+import typing as t
+from enum import Enum
+
+from transitions import Machine
+from transitions.core import Event
+
+from .definition import WorkflowDefinition, check_workflow, declared_workflow
+from .errors import WorkflowDefinitionError, WorkflowLookupError
+from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin
+from .receivers import class_signal
+from .signals import state_entered, state_exited, transition_completed, transition_denied
+
+F = t.TypeVar("F", bound=c.Callable[..., t.Any])
+
+Trigger = c.Callable[..., bool]
+"""Annotate a trigger's name with this (``pay: Trigger``) so that type checkers
+know the method the workflow adds; ``is_<state>`` and ``may_<trigger>`` too."""
+
+_GENERATED = "__statesignals_generated__"
+
+
+def _generated(function: F, cls: type, name: str, doc: str) -> F:
+    function.__name__ = name
+    function.__qualname__ = f"{cls.__qualname__}.{name}"
+    function.__module__ = cls.__module__
+    function.__doc__ = doc
+    setattr(function, _GENERATED, True)
+    return function
+
+
+def _trigger_method(cls: type, name: str, event: Event) -> c.Callable[..., bool]:
+    fire = event.trigger
+
+    def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
+        return bool(fire(self, *args, **kwargs))
+
+    return _generated(trigger, cls, name, f"Fire the {name!r} trigger.")
+
+
+def _may_method(cls: type, name: str, machine: Machine, trigger: str) -> c.Callable[..., bool]:
+    can_trigger = machine._can_trigger
+
+    def may(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
+        return bool(can_trigger(self, trigger, *args, **kwargs))
+
+    return _generated(
+        may, cls, name, f"Whether {trigger!r} would lead to a transition now (sends no signal)."
+    )
+
+
+def _is_method(cls: type, name: str, attribute: str, value: t.Any) -> c.Callable[..., bool]:
+    def is_state(self: object) -> bool:
+        return bool(getattr(self, attribute) == value)
+
+    label = value.name if isinstance(value, Enum) else value
+    return _generated(is_state, cls, name, f"Whether the model is in state {label!r}.")
+
+
+def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
+    machine_cls = cls.machine_cls
+    try:
+        machine = machine_cls(
+            model=None,
+            states=[dict(spec) if isinstance(spec, dict) else spec for spec in workflow.states],
+            transitions=[dict(transition) for transition in workflow.transitions],
+            initial=workflow.initial,
+            name=cls.__qualname__,
+            **workflow.options,
+        )
+    except WorkflowDefinitionError:
+        raise
+    except Exception as error:
+        raise WorkflowDefinitionError(
+            f"{cls.__qualname__}: {machine_cls.__name__} rejected the workflow: {error}"
+        ) from error
+    # transitions adds on_enter_<state>/on_exit_<state> methods of a model as
+    # callbacks when the model is added; the class's methods are those of every model.
+    for state in machine.states.values():
+        for kind in ("on_enter", "on_exit"):
+            method = f"{kind}_{state.name}"
+            if callable(getattr(cls, method, None)) and method not in getattr(state, kind):
+                state.add_callback(kind[3:], method)
+    return machine
+
+
+def _conveniences(cls: type, machine: Machine) -> dict[str, c.Callable[..., bool]]:
+    attribute = machine.model_attribute
+    methods: dict[str, c.Callable[..., bool]] = {}
+    for trigger, event in machine.events.items():
+        methods[trigger] = _trigger_method(cls, trigger, event)
+        may = f"may_{trigger}"
+        methods[may] = _may_method(cls, may, machine, trigger)
+    for state in machine.states.values():
+        name = f"is_{state.name}" if attribute == "state" else f"is_{attribute}_{state.name}"
+        methods[name] = _is_method(cls, name, attribute, state.value)
+    return methods
+
+
+def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., bool]]) -> None:
+    """Add ``methods`` to ``cls``, refusing to replace attributes the class defines."""
+    override = machine.model_override
+    chosen: dict[str, c.Callable[..., bool]] = {}
+    for name, method in methods.items():
+        existing = getattr(cls, name, None)
+        ours = existing is None or getattr(existing, _GENERATED, False)
+        if override:
+            # transitions' model_override: bind only what the model declares.
+            if existing is not None:
+                chosen[name] = method
+        elif ours:
+            chosen[name] = method
+        else:
+            what = "trigger" if name in machine.events else "generated method"
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: {what} {name!r} clashes with the attribute "
+                f"{cls.__qualname__}.{name}; rename one of them (or set model_override "
+                "= True to let the workflow replace declared stubs)"
+            )
+    attribute = machine.model_attribute
+    declared = inspect.getattr_static(cls, attribute, None)
+    has_descriptor = declared is not None and hasattr(declared, "__set__")
+    if declared is not None and not has_descriptor and not getattr(cls, "workflow", None):
+        raise WorkflowDefinitionError(
+            f"{cls.__qualname__}: the class attribute {attribute!r} holds the state; "
+            "declare the first state with initial instead"
+        )
+    for name, method in chosen.items():
+        setattr(cls, name, method)
+    if not has_descriptor:
+        # Instances start in the initial state without storing anything.
+        setattr(cls, attribute, machine.get_state(t.cast(str, machine.initial)).value)
+
+
+class SignalingMachine:
+    """Base class for models whose lifecycle is a workflow of states and transitions.
+
+    Declare on the subclass: ``states`` (names, Enum members or dicts of
+    ``State`` keywords), ``transitions`` (dicts or lists as in ``transitions``),
+    ``initial``, and any keyword of ``machine_cls`` (``auto_transitions``,
+    ``queued``, ``send_event``, ``ignore_invalid_triggers``, ``model_attribute``,
+    machine-level callbacks, ``receiver_errors`` ...). A subclass of a workflow
+    class adds its own states and transitions to the parent's.
+
+    Mistakes in the declaration raise :class:`~statesignals.WorkflowDefinitionError`
+    when the class is created.
+    """
+
+    state: t.Any
+    """The current state (an Enum member for Enum states), unless ``model_attribute`` renames it."""
+
+    machine: t.ClassVar[Machine]
+    """The machine compiled from the workflow, shared by all instances."""
+
+    workflow: t.ClassVar[WorkflowDefinition]
+    """The declared workflow, the parent's included."""
+
+    machine_cls: t.ClassVar[type[Machine]] = SignalingCoreMachine
+    """The signaling machine class the workflow is compiled into."""
+
+    receiver_errors: t.ClassVar[ReceiverErrorPolicy] = "raise"
+    """``"raise"`` receiver exceptions as one ReceiverError after the trigger, or ``"log"`` them."""
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not (
+            isinstance(cls.machine_cls, type)
+            and issubclass(cls.machine_cls, SignalingMixin)
+            and issubclass(cls.machine_cls, Machine)
+        ):
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: machine_cls must be a transitions Machine class "
+                f"with SignalingMixin, not {cls.machine_cls!r}"
+            )
+        workflow = declared_workflow(cls, cls.machine_cls)
+        if workflow is None:
+            return
+        check_workflow(cls, workflow, cls.machine_cls)
+        machine = _compile(cls, workflow)
+        _install(cls, machine, _conveniences(cls, machine))
+        cls.workflow = workflow
+        cls.machine = machine
+
+    def trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> bool:
+        """Fire the trigger called ``trigger_name``, as ``transitions``' ``model.trigger``."""
+        return bool(type(self).machine._get_trigger(self, trigger_name, *args, **kwargs))
+
+    def may_trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> bool:
+        """Whether ``trigger_name`` would lead to a transition now (sends no signal)."""
+        return bool(type(self).machine._can_trigger(self, trigger_name, *args, **kwargs))
+
+    # Receivers for one transition or state of this class (and its subclasses).
+
+    @classmethod
+    def on_transition(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_completed`` for ``trigger``."""
+        cls._known(trigger, "trigger")
+        return cls._connector(transition_completed.name, trigger, weak)
+
+    @classmethod
+    def on_denied(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_denied`` for ``trigger``."""
+        cls._known(trigger, "trigger")
+        return cls._connector(transition_denied.name, trigger, weak)
+
+    @classmethod
+    def on_enter(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_entered`` for ``state``."""
+        name = cls._known(state, "state")
+        return cls._connector(state_entered.name, name, weak)
+
+    @classmethod
+    def on_exit(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_exited`` for ``state``."""
+        name = cls._known(state, "state")
+        return cls._connector(state_exited.name, name, weak)
+
+    @classmethod
+    def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
+        """Disconnect ``receiver`` from every transition and state of this class."""
+        machine = cls._machine()
+        for trigger in machine.events:
+            for signal_name in (transition_completed.name, transition_denied.name):
+                class_signal(cls, signal_name, trigger).disconnect(receiver)
+        for state in machine.states:
+            for signal_name in (state_entered.name, state_exited.name):
+                class_signal(cls, signal_name, state).disconnect(receiver)
+
+    @classmethod
+    def _machine(cls) -> Machine:
+        machine = getattr(cls, "machine", None)
+        if not isinstance(machine, Machine):
+            raise WorkflowLookupError(f"{cls.__qualname__} declares no workflow")
+        return machine
+
+    @classmethod
+    def _known(cls, name: str | Enum, kind: t.Literal["trigger", "state"]) -> str:
+        machine = cls._machine()
+        key = name.name if isinstance(name, Enum) else name
+        known = machine.events if kind == "trigger" else machine.states
+        if key not in known:
+            raise WorkflowLookupError(
+                f"{cls.__qualname__} has no {kind} {key!r}; known: {', '.join(known)}"
+            )
+        return key
+
+    @classmethod
+    def _connector(cls, signal_name: str, name: str, weak: bool) -> c.Callable[[F], F]:
+        signal = class_signal(cls, signal_name, name)
+
+        def connect(receiver: F) -> F:
+            signal.connect(receiver, weak=weak)
+            return receiver
+
+        return connect
+
+
+__all__ = ["SignalingMachine", "Trigger"]

@@ -1,0 +1,272 @@
+"""How receivers are called: in connection order, all of them, errors gathered.
+
+:class:`WorkflowSignal` is the blinker signal every statesignals signal is made
+of. It differs from :class:`blinker.Signal` in three ways, each something a
+workflow relies on:
+
+* receivers run in the order they were connected (blinker's order is undefined);
+* a receiver that raises does not stop the others: every receiver runs, then the
+  errors are raised together as one :class:`~statesignals.ReceiverError`;
+* a coroutine receiver sent to synchronously is reported as an
+  :class:`~statesignals.AsyncReceiverError` instead of being skipped.
+
+The second half of the module keeps the receivers connected to one transition
+or one state of one model class (``Order.on_transition("ship")``). They live on
+their own signals, one per class and name, so sending costs the same however
+many receivers other transitions have.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import itertools
+import typing as t
+import weakref
+from inspect import iscoroutinefunction
+
+from blinker import ANY, NamedSignal, Namespace
+from blinker._utilities import make_id
+
+from .errors import AsyncReceiverError, ReceiverError
+
+F = t.TypeVar("F", bound=c.Callable[..., t.Any])
+
+ANY_ID = 0
+_connection_sequence = itertools.count()
+
+
+class WorkflowSignal(NamedSignal):
+    """A named blinker signal with ordered, fault-isolated dispatch.
+
+    Connect and disconnect exactly as with :class:`blinker.Signal`
+    (``weak=True`` is blinker's default: a receiver that nothing else references,
+    such as a lambda or a function defined inside another function, is
+    disconnected as soon as it is garbage-collected; pass ``weak=False`` for those).
+    """
+
+    connected: t.ClassVar[set[WorkflowSignal]] = set()
+    """The signals that have at least one receiver; machines skip work when it is empty."""
+
+    def __init__(self, name: str, doc: str | None = None) -> None:
+        super().__init__(name, doc)
+        self._connected_at: dict[c.Hashable, int] = {}
+        self._coroutine_ids: set[c.Hashable] = set()
+        # Receiver ids in call order, per sender id that has receivers of its own
+        # (ANY_ID for every other sender). Cleared on every (dis)connection.
+        self._dispatch_order: dict[c.Hashable, tuple[c.Hashable, ...]] = {}
+
+    def connect(self, receiver: F, sender: t.Any = ANY, weak: bool = True) -> F:
+        """Connect ``receiver``; it is called after every receiver connected before it.
+
+        Connecting a receiver that is already connected (to another sender, say)
+        keeps its place in the order.
+        """
+        receiver_id = make_id(receiver)
+        if receiver_id not in self.receivers:
+            self._connected_at[receiver_id] = next(_connection_sequence)
+        if iscoroutinefunction(receiver):
+            self._coroutine_ids.add(receiver_id)
+        self._dispatch_order.clear()
+        WorkflowSignal.connected.add(self)
+        return super().connect(receiver, sender, weak)
+
+    def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
+        super()._disconnect(receiver_id, sender_id)
+        if receiver_id not in self.receivers:
+            self._connected_at.pop(receiver_id, None)
+            self._coroutine_ids.discard(receiver_id)
+        if not self.receivers:
+            WorkflowSignal.connected.discard(self)
+        self._dispatch_order.clear()
+
+    def _make_cleanup_sender(self, sender_id: c.Hashable) -> c.Callable[[weakref.ref[t.Any]], None]:
+        blinker_cleanup = super()._make_cleanup_sender(sender_id)
+
+        def cleanup(ref: weakref.ref[t.Any]) -> None:
+            blinker_cleanup(ref)
+            # The id of a collected sender can be reused by a new object.
+            self._dispatch_order.clear()
+
+        return cleanup
+
+    def _receiver_ids(self, sender: t.Any) -> tuple[c.Hashable, ...]:
+        sender_id = make_id(sender)
+        key = sender_id if sender_id in self._by_sender else ANY_ID
+        try:
+            return self._dispatch_order[key]
+        except KeyError:
+            pass
+        ids = set(self._by_sender.get(ANY_ID, ()))
+        if key != ANY_ID:
+            ids |= self._by_sender[key]
+        ordered = tuple(sorted(ids, key=lambda rid: self._connected_at.get(rid, -1)))
+        self._dispatch_order[key] = ordered
+        return ordered
+
+    def receivers_for(self, sender: t.Any) -> c.Generator[c.Callable[..., t.Any], None, None]:
+        """Yield the live receivers for ``sender``, in connection order."""
+        if not self.receivers:
+            return
+        for receiver_id in self._receiver_ids(sender):
+            receiver = self._live_receiver(receiver_id)
+            if receiver is not None:
+                yield receiver
+
+    def _live_receiver(self, receiver_id: c.Hashable) -> c.Callable[..., t.Any] | None:
+        receiver = self.receivers.get(receiver_id)
+        if isinstance(receiver, weakref.ref):
+            strong = receiver()
+            if strong is None:
+                self._disconnect(receiver_id, ANY_ID)
+            return strong
+        return receiver
+
+    def send(
+        self,
+        sender: t.Any | None = None,
+        /,
+        *,
+        _async_wrapper: c.Callable[
+            [c.Callable[..., c.Coroutine[t.Any, t.Any, t.Any]]], c.Callable[..., t.Any]
+        ]
+        | None = None,
+        **kwargs: t.Any,
+    ) -> list[tuple[c.Callable[..., t.Any], t.Any]]:
+        """Call every receiver for ``sender`` in connection order.
+
+        Unlike :meth:`blinker.Signal.send`, an exception from one receiver does not
+        stop the others: once all have run, :class:`~statesignals.ReceiverError`
+        is raised with every exception. A coroutine receiver, without
+        ``_async_wrapper``, adds an :class:`~statesignals.AsyncReceiverError`.
+        """
+        if self.is_muted or not self.receivers:
+            return []
+        results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
+        errors: list[Exception] = []
+        for receiver_id in self._receiver_ids(sender):
+            receiver = self._live_receiver(receiver_id)
+            if receiver is None:
+                continue
+            call = receiver
+            if receiver_id in self._coroutine_ids:
+                if _async_wrapper is None:
+                    errors.append(self._sync_send_error(receiver))
+                    continue
+                call = _async_wrapper(receiver)
+            try:
+                results.append((receiver, call(sender, **kwargs)))
+            except Exception as error:
+                errors.append(error)
+        if errors:
+            raise self._receiver_error(errors)
+        return results
+
+    async def send_async(
+        self,
+        sender: t.Any | None = None,
+        /,
+        *,
+        _sync_wrapper: c.Callable[
+            [c.Callable[..., t.Any]], c.Callable[..., c.Coroutine[t.Any, t.Any, t.Any]]
+        ]
+        | None = None,
+        **kwargs: t.Any,
+    ) -> list[tuple[c.Callable[..., t.Any], t.Any]]:
+        """Await coroutine receivers and call plain ones, in connection order.
+
+        Errors are gathered as in :meth:`send`.
+        """
+        if self.is_muted or not self.receivers:
+            return []
+        results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
+        errors: list[Exception] = []
+        for receiver_id in self._receiver_ids(sender):
+            receiver = self._live_receiver(receiver_id)
+            if receiver is None:
+                continue
+            try:
+                if receiver_id in self._coroutine_ids:
+                    result = await receiver(sender, **kwargs)
+                elif _sync_wrapper is not None:
+                    result = await _sync_wrapper(receiver)(sender, **kwargs)
+                else:
+                    result = receiver(sender, **kwargs)
+                results.append((receiver, result))
+            except Exception as error:
+                errors.append(error)
+        if errors:
+            raise self._receiver_error(errors)
+        return results
+
+    def _sync_send_error(self, receiver: c.Callable[..., t.Any]) -> AsyncReceiverError:
+        name = getattr(receiver, "__qualname__", repr(receiver))
+        return AsyncReceiverError(
+            f"receiver {name} of signal {self.name!r} is a coroutine function, but the "
+            "signal was sent synchronously; connect a plain function or send from an "
+            "asynchronous machine"
+        )
+
+    def _receiver_error(self, errors: list[Exception]) -> ReceiverError:
+        count = "1 receiver" if len(errors) == 1 else f"{len(errors)} receivers"
+        return ReceiverError(f"{count} of signal {self.name!r} raised", errors)
+
+
+class SignalNamespace(Namespace):
+    """A :class:`blinker.Namespace` whose signals are :class:`WorkflowSignal`\\ s."""
+
+    def signal(self, name: str, doc: str | None = None) -> WorkflowSignal:
+        """Return the signal called ``name``, creating it on first use."""
+        if name not in self:
+            self[name] = WorkflowSignal(name, doc)
+        found = self[name]
+        assert isinstance(found, WorkflowSignal)
+        return found
+
+
+# Receivers for one trigger or one state of one model class.
+
+DispatchKey = tuple[str, str]
+"""(signal name, trigger or state name), e.g. ``("transition_completed", "ship")``."""
+
+class_signals: dict[type, dict[DispatchKey, WorkflowSignal]] = {}
+"""Per model class, the signals of its per-transition and per-state receivers.
+Empty until the first such receiver is connected, so senders can skip the lookup."""
+_dispatch_tables: dict[type, dict[DispatchKey, tuple[WorkflowSignal, ...]]] = {}
+
+
+def class_signal(model_class: type, signal_name: str, name: str) -> WorkflowSignal:
+    """The signal for receivers of ``signal_name`` about ``name`` on ``model_class``."""
+    signals = class_signals.setdefault(model_class, {})
+    key = (signal_name, name)
+    if key not in signals:
+        label = f"{model_class.__qualname__}.{signal_name}[{name}]"
+        signals[key] = WorkflowSignal(label)
+        _dispatch_tables.clear()
+    return signals[key]
+
+
+def dispatch_table(model_class: type) -> dict[DispatchKey, tuple[WorkflowSignal, ...]]:
+    """The class signals that fire for instances of ``model_class``.
+
+    Signals of base classes come first, so a receiver connected on a parent class
+    runs before one connected on a subclass.
+    """
+    try:
+        return _dispatch_tables[model_class]
+    except KeyError:
+        pass
+    table: dict[DispatchKey, tuple[WorkflowSignal, ...]] = {}
+    for klass in reversed(model_class.__mro__):
+        for key, signal in class_signals.get(klass, {}).items():
+            table[key] = (*table.get(key, ()), signal)
+    _dispatch_tables[model_class] = table
+    return table
+
+
+__all__ = [
+    "SignalNamespace",
+    "WorkflowSignal",
+    "class_signal",
+    "class_signals",
+    "dispatch_table",
+]
