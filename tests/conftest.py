@@ -8,6 +8,8 @@ import pytest
 
 from statesignals import signals
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_signals() -> c.Iterator[None]:
