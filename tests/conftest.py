@@ -1,4 +1,4 @@
-"""Shared fixtures: every test starts with no receivers on the global signals."""
+"""Shared fixtures for the test suite (the root conftest isolates the global signals)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,8 @@ import collections.abc as c
 import typing as t
 
 import pytest
-from blinker import Signal
 
 from statesignals import signals
-
-
-def disconnect_all(signal: Signal) -> None:
-    """Disconnect every receiver of ``signal``."""
-    for receiver_id in list(signal.receivers):
-        signal._disconnect(receiver_id, 0)
-
-
-@pytest.fixture(autouse=True)
-def isolated_signals() -> c.Iterator[None]:
-    """Disconnect whatever a test connected to the global signals."""
-    yield
-    for signal in signals.values():
-        disconnect_all(signal)
 
 
 class SignalLog:

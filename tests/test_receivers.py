@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 
+from conftest import disconnect_all
 from statesignals import (
     AsyncReceiverError,
     ReceiverError,
@@ -20,8 +21,6 @@ from statesignals import (
     transition_completed,
 )
 from statesignals.receivers import WorkflowSignal, class_signals, dispatch_table
-
-from .conftest import disconnect_all
 
 
 class Order(SignalingMachine):
