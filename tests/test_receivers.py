@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
+import threading
 import typing as t
 import warnings
 
@@ -377,3 +379,38 @@ def test_workflow_signal_send_gathers_errors_outside_a_machine_too() -> None:
         signal.send(None)
 
     assert calls == ["after broken"]
+
+
+def test_sending_while_other_threads_connect_never_loses_a_receiver() -> None:
+    signal = WorkflowSignal("threaded")
+    calls: list[str] = []
+    errors: list[BaseException] = []
+    receivers = [recorder(calls, f"r{index}") for index in range(200)]
+
+    def connect_all(chunk: list[t.Callable[..., None]]) -> None:
+        for receiver in chunk:
+            signal.connect(receiver, weak=False)
+
+    def keep_sending() -> None:
+        try:
+            for _ in range(2_000):
+                signal.send(None)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=keep_sending) for _ in range(2)]
+    threads += [threading.Thread(target=connect_all, args=(receivers[i::4],)) for i in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    calls.clear()
+    signal.send(None)
+
+    assert errors == []
+    assert sorted(calls) == sorted(f"r{index}" for index in range(200))
