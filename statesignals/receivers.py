@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections.abc as c
 import itertools
+import threading
 import typing as t
 import weakref
 from inspect import iscoroutinefunction
@@ -54,6 +55,10 @@ class WorkflowSignal(NamedSignal):
         # Receiver ids in call order, per sender id that has receivers of its own
         # (ANY_ID for every other sender). Cleared on every (dis)connection.
         self._dispatch_order: dict[c.Hashable, tuple[c.Hashable, ...]] = {}
+        # Sends read the cache without locking; whatever changes blinker's receiver
+        # tables or fills the cache holds this lock, so threads sending while others
+        # connect never see a set change size, nor cache an order missing a receiver.
+        self._lock = threading.RLock()
 
     def connect(self, receiver: F, sender: t.Any = ANY, weak: bool = True) -> F:
         """Connect ``receiver``; it is called after every receiver connected before it.
@@ -62,30 +67,34 @@ class WorkflowSignal(NamedSignal):
         keeps its place in the order.
         """
         receiver_id = make_id(receiver)
-        if receiver_id not in self.receivers:
-            self._connected_at[receiver_id] = next(_connection_sequence)
-        if iscoroutinefunction(receiver):
-            self._coroutine_ids.add(receiver_id)
-        self._dispatch_order.clear()
-        WorkflowSignal.connected.add(self)
-        return super().connect(receiver, sender, weak)
+        with self._lock:
+            if receiver_id not in self.receivers:
+                self._connected_at[receiver_id] = next(_connection_sequence)
+            if iscoroutinefunction(receiver):
+                self._coroutine_ids.add(receiver_id)
+            connected = super().connect(receiver, sender, weak)
+            self._dispatch_order.clear()
+            WorkflowSignal.connected.add(self)
+        return connected
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
-        super()._disconnect(receiver_id, sender_id)
-        if receiver_id not in self.receivers:
-            self._connected_at.pop(receiver_id, None)
-            self._coroutine_ids.discard(receiver_id)
-        if not self.receivers:
-            WorkflowSignal.connected.discard(self)
-        self._dispatch_order.clear()
+        with self._lock:
+            super()._disconnect(receiver_id, sender_id)
+            if receiver_id not in self.receivers:
+                self._connected_at.pop(receiver_id, None)
+                self._coroutine_ids.discard(receiver_id)
+            if not self.receivers:
+                WorkflowSignal.connected.discard(self)
+            self._dispatch_order.clear()
 
     def _make_cleanup_sender(self, sender_id: c.Hashable) -> c.Callable[[weakref.ref[t.Any]], None]:
         blinker_cleanup = super()._make_cleanup_sender(sender_id)
 
         def cleanup(ref: weakref.ref[t.Any]) -> None:
-            blinker_cleanup(ref)
-            # The id of a collected sender can be reused by a new object.
-            self._dispatch_order.clear()
+            with self._lock:
+                blinker_cleanup(ref)
+                # The id of a collected sender can be reused by a new object.
+                self._dispatch_order.clear()
 
         return cleanup
 
@@ -96,11 +105,12 @@ class WorkflowSignal(NamedSignal):
             return self._dispatch_order[key]
         except KeyError:
             pass
-        ids = set(self._by_sender.get(ANY_ID, ()))
-        if key != ANY_ID:
-            ids |= self._by_sender[key]
-        ordered = tuple(sorted(ids, key=lambda rid: self._connected_at.get(rid, -1)))
-        self._dispatch_order[key] = ordered
+        with self._lock:
+            ids = set(self._by_sender.get(ANY_ID, ()))
+            if key != ANY_ID:
+                ids |= self._by_sender.get(key, set())
+            ordered = tuple(sorted(ids, key=lambda rid: self._connected_at.get(rid, -1)))
+            self._dispatch_order[key] = ordered
         return ordered
 
     def receivers_for(self, sender: t.Any) -> c.Generator[c.Callable[..., t.Any], None, None]:

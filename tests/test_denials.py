@@ -1,0 +1,258 @@
+"""transition_denied: a guard said no, or the trigger is not valid in this state."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from transitions import Machine, MachineError
+
+from statesignals import SignalingCoreMachine, SignalingMachine, transition_denied
+
+from .conftest import SignalLog
+
+
+class Order(SignalingMachine):
+    states = ["pending", "paid", "shipped", "cancelled"]
+    initial = "pending"
+    transitions = [
+        {"trigger": "pay", "source": "pending", "dest": "paid", "conditions": ["is_funded"]},
+        {
+            "trigger": "ship",
+            "source": "paid",
+            "dest": "shipped",
+            "conditions": ["is_packed", "has_address"],
+            "unless": "is_blocked",
+        },
+        {"trigger": "cancel", "source": "pending", "dest": "cancelled", "unless": "is_blocked"},
+        {"trigger": "cancel", "source": "pending", "dest": "cancelled", "conditions": "is_admin"},
+    ]
+
+    funded = packed = address = blocked = admin = False
+
+    def is_funded(self) -> bool:
+        return self.funded
+
+    def is_packed(self) -> bool:
+        return self.packed
+
+    def has_address(self) -> bool:
+        return self.address
+
+    def is_blocked(self) -> bool:
+        return self.blocked
+
+    def is_admin(self) -> bool:
+        return self.admin
+
+
+def test_denied_signal_names_each_failed_condition(signal_log: SignalLog) -> None:
+    order = Order()
+
+    assert order.trigger("pay") is False
+
+    assert order.state == "pending"
+    assert signal_log.signals_only() == [
+        ("transition_denied", "pay", "pending", "pending", "conditions", ["is_funded"])
+    ]
+    assert signal_log.payloads[-1]["error"] is None
+
+
+def test_guards_stop_at_the_first_refusal_as_transitions_does(signal_log: SignalLog) -> None:
+    order = Order()
+    order.state = "paid"
+    order.packed = True
+
+    assert order.trigger("ship") is False
+
+    # has_address refused; is_blocked was never asked, exactly as in transitions.
+    assert signal_log.payloads[-1]["failed_conditions"] == ["has_address"]
+
+
+def test_unless_guards_are_named_with_not(signal_log: SignalLog) -> None:
+    order = Order()
+    order.state = "paid"
+    order.packed = order.address = order.blocked = True
+
+    order.trigger("ship")
+
+    assert signal_log.payloads[-1]["failed_conditions"] == ["not is_blocked"]
+
+
+def test_each_refused_candidate_transition_contributes_its_guard(signal_log: SignalLog) -> None:
+    order = Order()
+    order.blocked = True
+
+    assert order.trigger("cancel") is False
+
+    assert signal_log.payloads[-1]["reason"] == "conditions"
+    assert signal_log.payloads[-1]["failed_conditions"] == ["not is_blocked", "is_admin"]
+
+
+def test_a_later_candidate_that_passes_means_no_denial(signal_log: SignalLog) -> None:
+    order = Order()
+    order.blocked = order.admin = True
+
+    assert order.trigger("cancel") is True
+
+    assert [entry[0] for entry in signal_log.signals_only()] == [
+        "state_exited",
+        "state_entered",
+        "transition_completed",
+    ]
+
+
+def test_invalid_trigger_is_denied_and_still_raises_machine_error(signal_log: SignalLog) -> None:
+    order = Order()
+    order.state = "shipped"
+
+    with pytest.raises(MachineError) as raised:
+        order.trigger("pay")
+
+    assert "Can't trigger event pay from state shipped" in str(raised.value)
+    assert "Order" in str(raised.value)
+    assert signal_log.signals_only() == [
+        ("transition_denied", "pay", "shipped", "shipped", "invalid_trigger", [])
+    ]
+    assert signal_log.payloads[-1]["error"] is raised.value
+
+
+def test_invalid_trigger_raises_the_same_error_as_plain_transitions() -> None:
+    plain = Machine(states=["a", "b"], initial="a", transitions=[["go", "b", "a"]])
+    signaling = SignalingCoreMachine(states=["a", "b"], initial="a", transitions=[["go", "b", "a"]])
+
+    with pytest.raises(MachineError) as plain_error:
+        plain.go()
+    with pytest.raises(MachineError) as signaling_error:
+        signaling.go()
+
+    assert type(signaling_error.value) is type(plain_error.value)
+    assert str(signaling_error.value) == str(plain_error.value)
+
+
+def test_ignored_invalid_trigger_is_denied_without_raising(signal_log: SignalLog) -> None:
+    class Lenient(SignalingMachine):
+        states = ["a", "b"]
+        initial = "a"
+        transitions = [["go", "b", "a"]]
+        ignore_invalid_triggers = True
+
+    model = Lenient()
+
+    assert model.trigger("go") is False
+
+    payload = signal_log.payloads[-1]
+    assert (payload["signal"], payload["reason"]) == ("transition_denied", "invalid_trigger")
+    assert isinstance(payload["error"], MachineError)
+    assert "Can't trigger event go from state a" in str(payload["error"])
+
+
+def test_state_level_ignore_invalid_triggers_is_honoured(signal_log: SignalLog) -> None:
+    class PerState(SignalingMachine):
+        states = [{"name": "quiet", "ignore_invalid_triggers": True}, "loud", "silent"]
+        initial = "quiet"
+        transitions = [["go", "loud", "quiet"], ["hush", "quiet", "silent"]]
+
+    model = PerState()
+    assert model.trigger("go") is False
+    model.trigger("hush")
+    with pytest.raises(MachineError):
+        model.trigger("go")
+
+    denials = [
+        (p["source"], p["reason"])
+        for p in signal_log.payloads
+        if p["signal"] == "transition_denied"
+    ]
+    assert denials == [("quiet", "invalid_trigger"), ("silent", "invalid_trigger")]
+
+
+def test_queued_machine_reports_the_denial_when_the_event_is_processed(
+    signal_log: SignalLog,
+) -> None:
+    class Queued(SignalingMachine):
+        states = ["a", "b", "c"]
+        initial = "a"
+        queued = True
+        ignore_invalid_triggers = True
+        transitions = [
+            {"trigger": "go", "source": "a", "dest": "b", "after": "then_go_again"},
+            {"trigger": "go", "source": "c", "dest": "a"},
+        ]
+
+        def then_go_again(self) -> None:
+            signal_log.note("queued go")
+            # Processed after this transition finished, from state b: invalid.
+            self.trigger("go")
+            signal_log.note("queued go returned")
+
+    model = Queued()
+    model.trigger("go")
+
+    assert [entry[0] for entry in signal_log.entries] == [
+        "state_exited",
+        "state_entered",
+        "queued go",
+        "queued go returned",
+        "transition_completed",
+        "transition_denied",
+    ]
+    assert signal_log.payloads[-1]["source"] == "b"
+
+
+def test_may_trigger_checks_send_no_signal(signal_log: SignalLog) -> None:
+    order = Order()
+
+    assert order.may_trigger("pay") is False
+    order.funded = True
+    assert order.may_trigger("pay") is True
+    assert order.may_pay() is True  # type: ignore[attr-defined]
+    assert order.may_trigger("ship") is False
+
+    assert signal_log.entries == []
+    assert order.state == "pending"
+
+
+def test_on_denied_receiver_fires_only_for_its_trigger() -> None:
+    denied: list[tuple[str, str]] = []
+
+    class Parcel(Order):
+        pass
+
+    @Parcel.on_denied("pay")
+    def record(parcel: Parcel, **payload: t.Any) -> None:
+        denied.append((payload["trigger"], payload["reason"]))
+
+    parcel = Parcel()
+    parcel.trigger("pay")
+    parcel.state = "shipped"
+    with pytest.raises(MachineError):
+        parcel.trigger("cancel")
+    with pytest.raises(MachineError):
+        parcel.trigger("pay")
+
+    assert denied == [("pay", "conditions"), ("pay", "invalid_trigger")]
+
+
+def test_denied_is_sent_after_finalize_event(signal_log: SignalLog) -> None:
+    class Finalized(SignalingMachine):
+        states = ["a", "b"]
+        initial = "a"
+        transitions = [{"trigger": "go", "source": "a", "dest": "b", "conditions": "never"}]
+        finalize_event = "finalized"
+
+        def never(self) -> bool:
+            return False
+
+        def finalized(self) -> None:
+            signal_log.note("finalize_event")
+
+    Finalized().trigger("go")
+
+    assert [entry[0] for entry in signal_log.entries] == ["finalize_event", "transition_denied"]
+
+
+def test_transition_denied_signal_is_exported_on_the_namespace() -> None:
+    from statesignals import signals
+
+    assert signals["transition_denied"] is transition_denied
