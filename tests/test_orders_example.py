@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from examples.orders import __main__ as demo
-from examples.orders import receivers  # noqa: F401  (the shop as it runs: receivers connected)
+from examples.orders import receivers
 from examples.orders.models import Order
 from examples.orders.storage import Store
 from statesignals import MachineError
@@ -21,6 +21,12 @@ from statesignals.testing import (
     shortest_paths,
     transition_paths,
 )
+
+
+@pytest.fixture(autouse=True)
+def shop_receivers() -> None:
+    """The shop as it runs: the suite disconnects global receivers after each test."""
+    receivers.connect_global_receivers()
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ global signals. Importing this module connects them all.
 
 from __future__ import annotations
 
+import collections.abc as c
 import typing as t
 
 from statesignals import signals, transition_denied
-from statesignals.receivers import WorkflowSignal
 
 from .models import Order
 from .storage import money
@@ -89,30 +89,43 @@ def _audit_detail(payload: dict[str, t.Any]) -> str:
     return str(payload.get("state", ""))
 
 
-def _auditor(signal: WorkflowSignal) -> None:
+def _auditor(signal_name: str) -> c.Callable[..., None]:
     def audit(order: object, **payload: t.Any) -> None:
         if isinstance(order, Order):
             order.store.record_audit(
                 order.number,
-                signal.name,
+                signal_name,
                 payload["trigger"],
                 payload["source"],
                 payload["dest"],
                 _audit_detail(payload),
             )
 
-    audit.__qualname__ = f"audit_{signal.name}"
-    # A local function: nothing else holds it, so connect it strongly.
-    signal.connect(audit, weak=False)
+    audit.__name__ = audit.__qualname__ = f"audit_{signal_name}"
+    return audit
 
 
-for _signal in signals.values():
-    _auditor(t.cast(WorkflowSignal, _signal))
+AUDITORS = {name: _auditor(name) for name in signals}
+"""One audit receiver per global signal (held here, so blinker's weak references stay alive)."""
 
 
-@transition_denied.connect
 def alert_operations(order: object, **payload: t.Any) -> None:
     if isinstance(order, Order):
         order.store.raise_alert(
             order.number, payload["trigger"], payload["source"], _audit_detail(payload)
         )
+
+
+def connect_global_receivers() -> None:
+    """Connect the audit trail to every global signal, and the alerts to denials.
+
+    Done when this module is imported; calling it again changes nothing (a
+    receiver is connected once), which lets a test suite that disconnects
+    global receivers between tests put these back.
+    """
+    for name, audit in AUDITORS.items():
+        signals[name].connect(audit)
+    transition_denied.connect(alert_operations)
+
+
+connect_global_receivers()
