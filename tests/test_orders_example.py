@@ -60,6 +60,7 @@ def test_paying_in_full_reserves_the_stock_and_mails_the_customer(store, signal_
     assert subjects(store) == ["Order A-1: payment received"]
 
 
+# --8<-- [start:recorder]
 def test_a_short_payment_is_denied_and_the_customer_told_why(store, signal_recorder):
     order = place(store)
 
@@ -71,6 +72,7 @@ def test_a_short_payment_is_denied_and_the_customer_told_why(store, signal_recor
     [mail] = store.outbox("A-1")
     assert mail["subject"] == "Order A-1: payment not accepted"
     assert "did not cover the total of 25.00" in mail["body"]
+    # --8<-- [end:recorder]
 
 
 def test_an_order_for_stock_reserved_by_another_cannot_be_paid(store, signal_recorder):
@@ -175,6 +177,7 @@ def test_a_stored_order_comes_back_in_its_state_and_carries_on(store):
     assert table(store, "SELECT state FROM orders") == [("shipped",)]
 
 
+# --8<-- [start:paths]
 def pay_in_full(order: Order, path: WorkflowPath) -> Order:
     return path.run(order, args={"pay": (order.total,)})
 
@@ -187,6 +190,7 @@ def test_every_state_is_reached_and_stored(store, path):
     assert table(store, "SELECT state FROM orders") == [(path.target,)]
     audited = table(store, "SELECT trigger FROM audit WHERE signal = 'transition_completed'")
     assert [trigger for (trigger,) in audited] == list(path.triggers)
+    # --8<-- [end:paths]
 
 
 @pytest.mark.parametrize("path", transition_paths(Order), ids=str)
