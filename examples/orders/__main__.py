@@ -16,7 +16,7 @@ from transitions.extensions.diagrams import GraphMachine
 
 from statesignals import MachineError
 
-from . import receivers  # noqa: F401  (connects the shop's receivers)
+from . import receivers
 from .models import Order
 from .storage import DEFAULT_DATABASE, Store, money
 
@@ -59,6 +59,7 @@ SCRIPT = [
 ]
 
 
+# --8<-- [start:attempt]
 def attempt(order: Order, trigger: str, *args: t.Any) -> bool:
     """Fire ``trigger`` in one transaction; a refusal is not an error here.
 
@@ -70,6 +71,9 @@ def attempt(order: Order, trigger: str, *args: t.Any) -> bool:
             return order.trigger(trigger, *args)
         except MachineError:
             return False
+
+
+# --8<-- [end:attempt]
 
 
 def process(store: Store, batch: int, script: c.Sequence[Scripted] = SCRIPT) -> list[Order]:
@@ -159,6 +163,7 @@ def main(argv: c.Sequence[str] | None = None) -> None:
         help="Mermaid file to write (default: %(default)s)",
     )
     options = parser.parse_args(argv)
+    receivers.connect_global_receivers()
     with Store(options.database) as store:
         batch = store.next_batch()
         print(f"Batch {batch}, database {options.database}\n")
