@@ -441,7 +441,8 @@ def transition_paths(workflow: type | Machine, *, include_auto: bool = False) ->
     """For every transition, the shortest path that ends by taking it.
 
     Each path is the shortest path to the transition's source followed by the
-    transition itself, named ``"trigger: source -> dest"``; transitions from
+    transition itself, named ``"trigger: source -> dest"``. Paths come grouped
+    by source state, in the order the states are declared; transitions from
     unreachable states have none. Guards and ``include_auto`` are treated as in
     :func:`shortest_paths`.
     """

@@ -13,6 +13,7 @@ import typing as t
 from pathlib import Path
 
 from transitions.extensions.diagrams import GraphMachine
+from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
 
 from statesignals import MachineError
 
@@ -106,12 +107,13 @@ def process(store: Store, batch: int, script: c.Sequence[Scripted] = SCRIPT) -> 
 def write_workflow_diagram(path: Path) -> Path:
     """Write the Order workflow as a Mermaid ``stateDiagram-v2`` to ``path``.
 
-    The single place the demo draws its diagram. It asks ``transitions``'
-    own Mermaid renderer for now; point it at ``statesignals.diagrams`` once
-    that module exists.
+    The one place the demo draws its diagram. It uses the Mermaid renderer of
+    ``transitions`` for now, on a drawing-only machine built from
+    ``Order.workflow``; point it at ``statesignals.diagrams`` once that exists.
     """
     workflow = Order.workflow
     drawing = GraphMachine(
+        model=None,
         states=list(workflow.states),
         transitions=[dict(transition) for transition in workflow.transitions],
         initial=workflow.initial,
@@ -120,7 +122,10 @@ def write_workflow_diagram(path: Path) -> Path:
         graph_engine="mermaid",
         title="Order",
     )
-    path.write_text(str(drawing.get_graph().draw(None)), encoding="utf-8")
+    # Drawn from the graph class itself: no model, so no state shown as current.
+    # (transitions' stubs type Graph's argument as the machine class; it takes the machine.)
+    mermaid = MermaidGraph(drawing).get_graph().draw(None)  # type: ignore[arg-type]
+    path.write_text(str(mermaid), encoding="utf-8")
     return path
 
 
