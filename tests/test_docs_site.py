@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import collections.abc as c
+import importlib.util
 import re
 from pathlib import Path
 
+import griffe
 import pytest
 from mkdocs.config import load_config
 
@@ -62,3 +64,23 @@ def test_every_python_example_is_a_doctest_or_a_tested_file(page):
             assert body.lstrip().startswith(">>>"), (
                 f"{page.name}: a python example that is not a >>> session does not run:\n{body}"
             )
+
+
+def test_the_api_page_shows_sphinx_roles_as_code():
+    spec = importlib.util.spec_from_file_location(
+        "sphinx_roles", DOCS / "hooks" / "sphinx_roles.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+
+    package = griffe.load(
+        "statesignals",
+        search_paths=[str(ROOT)],
+        extensions=griffe.load_extensions(hook.SphinxRoles()),
+    )
+
+    docstring = package["receivers.WorkflowSignal.send"].docstring
+    assert docstring is not None
+    assert "`ReceiverError`" in docstring.value
+    assert ":class:" not in docstring.value
