@@ -165,6 +165,15 @@ def test_the_audit_trail_holds_every_signal_in_the_order_they_were_sent(store, s
     ]
 
 
+def test_restocking_keeps_the_units_reserved_for_paid_orders(store):
+    place(store, {"LAMP": 1}).pay(4900)
+
+    store.stock_product("LAMP", "Desk lamp", 4900, available=1)
+
+    assert store.stock()["LAMP"] == (2, 1)
+    assert store.available("LAMP") == 1
+
+
 def test_a_stored_order_comes_back_in_its_state_and_carries_on(store):
     order = place(store)
     order.pay(2500)
@@ -215,6 +224,9 @@ def test_the_demo_runs_twice_on_one_database_and_adds_a_batch(tmp_path, capsys):
     summary = "Orders per state: pending 1, paid 1, packed 1, shipped 1, delivered 1, cancelled 2"
     assert summary in first and summary in second
     assert "B1-4   ship in pending: invalid_trigger" in first
+    # Batch 1's paid and packed orders keep their units through the restock.
+    assert "Stock on hand: LAMP 1 (1 reserved), MUG 8 (3 reserved)" in first
+    assert "Stock on hand: LAMP 2 (2 reserved), MUG 11 (6 reserved)" in second
     with sqlite3.connect(database) as connection:
         per_batch = connection.execute("SELECT batch, COUNT(*) FROM orders GROUP BY batch")
         assert per_batch.fetchall() == [(1, len(demo.SCRIPT)), (2, len(demo.SCRIPT))]

@@ -1,8 +1,8 @@
 """Run a batch of orders through the shop and print what the receivers did.
 
 ``python -m examples.orders [--database FILE] [--diagram FILE]``. Every run
-adds a new batch to the same database; the stock is refilled to the same
-levels first, so each batch ends the same way.
+adds a new batch to the same database; the stock is refilled first (units
+reserved for earlier batches stay reserved), so each batch ends the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ CATALOGUE = [
     ("TEE", "Organic T-shirt", 2400, 5),
     ("LAMP", "Desk lamp", 4900, 1),
 ]
-"""(sku, name, price in cents, units on hand at the start of each batch)."""
+"""(sku, name, price in cents, units free for the orders of each batch)."""
 
 FULL = -1
 """In a script, a payment of the order's total."""
@@ -80,8 +80,8 @@ def attempt(order: Order, trigger: str, *args: t.Any) -> bool:
 def process(store: Store, batch: int, script: c.Sequence[Scripted] = SCRIPT) -> list[Order]:
     """Refill the stock, place the batch's orders and play their steps, printing each."""
     with store.transaction():
-        for sku, name, price, on_hand in CATALOGUE:
-            store.stock_product(sku, name, price, on_hand)
+        for sku, name, price, available in CATALOGUE:
+            store.stock_product(sku, name, price, available)
     orders = []
     for index, scripted in enumerate(script, 1):
         with store.transaction():

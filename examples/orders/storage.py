@@ -103,13 +103,16 @@ class Store:
 
     # Products and stock.
 
-    def stock_product(self, sku: str, name: str, price: int, on_hand: int) -> None:
-        """Add a product, or set its stock to ``on_hand`` with nothing reserved."""
+    def stock_product(self, sku: str, name: str, price: int, available: int) -> None:
+        """Add a product, or restock it so that ``available`` units are free for new orders.
+
+        Units reserved for orders already paid stay reserved (and on hand).
+        """
         self.connection.execute(
             "INSERT INTO products (sku, name, price, on_hand, reserved) VALUES (?, ?, ?, ?, 0)"
             " ON CONFLICT (sku) DO UPDATE SET name = excluded.name, price = excluded.price,"
-            " on_hand = excluded.on_hand, reserved = 0",
-            (sku, name, price, on_hand),
+            " on_hand = products.reserved + excluded.on_hand",
+            (sku, name, price, available),
         )
 
     def available(self, sku: str) -> int:
