@@ -9,6 +9,8 @@ import pytest
 
 from statesignals import signals
 
+pytest_plugins = ["pytester"]
+
 
 class SignalLog:
     """Records signals (and, through :meth:`note`, callbacks) in one ordered list."""

@@ -1,0 +1,479 @@
+"""Tools for testing workflows: record signals, assert in workflow terms, walk every path.
+
+The module is a pytest plugin (installed with the package, entry point
+``statesignals``), so every test can ask for the :func:`signal_recorder` fixture::
+
+    def test_paying_moves_the_order_on(signal_recorder):
+        order = Order(total=30)
+        order.pay(30)
+        assert_transitioned(order, "pending", "paid", via="pay")
+
+:class:`SignalRecorder` records every signal on :data:`statesignals.signals`
+while it is active. The assertion functions (:func:`assert_transitioned`,
+:func:`assert_denied`, :func:`assert_signals`) read the innermost active
+recorder; their failure messages list what it recorded.
+
+:func:`shortest_paths` and :func:`transition_paths` compute, from a workflow's
+structure, the shortest trigger sequence that reaches each state and that takes
+each transition, for one test parametrized over all of them. Guards are not
+evaluated while paths are computed (they depend on the model's data): each
+:class:`Step` names the guards it needs, and :meth:`WorkflowPath.run` takes the
+trigger arguments and an ``arrange`` hook that set up that data.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import typing as t
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+import pytest
+from transitions import Machine
+
+from .errors import StateSignalsError, WorkflowLookupError
+from .mixin import condition_label
+from .receivers import SignalNamespace
+from .signals import signals as workflow_signals
+
+Model = t.TypeVar("Model")
+StateName = str | Enum
+
+
+def _name(state: StateName) -> str:
+    return state.name if isinstance(state, Enum) else state
+
+
+# Recording signals.
+
+
+@dataclass(frozen=True)
+class RecordedSignal:
+    """One signal as it was sent: its name, its sender and its payload."""
+
+    signal: str
+    sender: t.Any
+    payload: c.Mapping[str, t.Any] = field(repr=False)
+
+    @property
+    def trigger(self) -> str | None:
+        """The trigger being processed when the signal was sent."""
+        return t.cast(str | None, self.payload.get("trigger"))
+
+    def describe(self) -> str:
+        """The signal in one line, as :func:`assert_signals` compares it.
+
+        ``state_exited pending``, ``state_entered paid``,
+        ``transition_completed pay: pending -> paid``,
+        ``transition_denied ship: invalid_trigger``,
+        ``transition_denied pay: conditions [payment_covers_total]``,
+        ``transition_failed pack: ValueError: no box``.
+        """
+        payload = self.payload
+        if "state" in payload:
+            return f"{self.signal} {payload['state']}"
+        head = f"{self.signal} {self.trigger}"
+        if "reason" in payload:
+            failed = payload.get("failed_conditions") or []
+            guards = f" [{', '.join(failed)}]" if failed else ""
+            return f"{head}: {payload['reason']}{guards}"
+        if "error" in payload:
+            error = payload["error"]
+            return f"{head}: {type(error).__name__}: {error}"
+        internal = " (internal)" if payload.get("internal") else ""
+        return f"{head}: {payload.get('source')} -> {payload.get('dest')}{internal}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+_active_recorders: list[SignalRecorder] = []
+
+
+class SignalRecorder:
+    """Records every signal of a namespace (by default :data:`statesignals.signals`).
+
+    Use it as a context manager, or through the :func:`signal_recorder` fixture::
+
+        with SignalRecorder() as recorded:
+            order.pay(30)
+        recorded.assert_transitioned(order, "pending", "paid", via="pay")
+
+    Its receivers are connected after the ones already connected, so they see
+    each signal after the application's receivers have handled it.
+    """
+
+    def __init__(self, namespace: SignalNamespace = workflow_signals) -> None:
+        self.namespace = namespace
+        self.signals: list[RecordedSignal] = []
+        self._receivers: dict[str, c.Callable[..., None]] = {}
+
+    def start(self) -> None:
+        """Connect to every signal of the namespace and become the active recorder."""
+        if self._receivers:
+            return
+        for name, signal in self.namespace.items():
+            receiver = self._recorder_for(name)
+            self._receivers[name] = receiver
+            signal.connect(receiver, weak=False)
+        _active_recorders.append(self)
+
+    def stop(self) -> None:
+        """Disconnect; what was recorded stays readable."""
+        for name, receiver in self._receivers.items():
+            self.namespace[name].disconnect(receiver)
+        self._receivers.clear()
+        if self in _active_recorders:
+            _active_recorders.remove(self)
+
+    def __enter__(self) -> SignalRecorder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _recorder_for(self, name: str) -> c.Callable[..., None]:
+        def record(sender: t.Any, **payload: t.Any) -> None:
+            self.signals.append(RecordedSignal(name, sender, payload))
+
+        return record
+
+    def clear(self) -> None:
+        """Forget what was recorded so far (after a test's arrange steps, say)."""
+        self.signals.clear()
+
+    def of(self, model: object) -> list[RecordedSignal]:
+        """The signals ``model`` sent, in order."""
+        return [recorded for recorded in self.signals if recorded.sender is model]
+
+    def report(self, model: object | None = None) -> str:
+        """The recorded signals, numbered, one a line (``model``'s only, if given)."""
+        chosen = self.signals if model is None else self.of(model)
+        if not chosen:
+            return "  (no signals recorded)"
+        return "\n".join(
+            f"  {number}. {recorded.sender!r}: {recorded}"
+            for number, recorded in enumerate(chosen, 1)
+        )
+
+    def _fail(self, message: str, model: object | None = None) -> t.NoReturn:
+        __tracebackhide__ = True
+        raise AssertionError(f"{message}\nrecorded signals:\n{self.report(model)}")
+
+    def assert_transitioned(
+        self, model: object, source: StateName, dest: StateName, *, via: str | None = None
+    ) -> RecordedSignal:
+        """Assert that ``model`` completed a transition ``source -> dest`` (by trigger ``via``)."""
+        __tracebackhide__ = True
+        source, dest = _name(source), _name(dest)
+        for recorded in self.of(model):
+            payload = recorded.payload
+            if (
+                recorded.signal == "transition_completed"
+                and payload["source"] == source
+                and payload["dest"] == dest
+                and (via is None or recorded.trigger == via)
+            ):
+                return recorded
+        by = f" via {via!r}" if via else ""
+        self._fail(f"{model!r} did not transition {source} -> {dest}{by}")
+
+    def assert_denied(
+        self,
+        model: object,
+        trigger: str,
+        *,
+        reason: str | None = None,
+        failed: c.Sequence[str] | None = None,
+    ) -> RecordedSignal:
+        """Assert that ``model`` was denied ``trigger``.
+
+        ``reason`` (``"conditions"`` or ``"invalid_trigger"``) and ``failed``
+        (the refusing guards, as in ``failed_conditions``) must match exactly when given.
+        """
+        __tracebackhide__ = True
+        for recorded in self.of(model):
+            payload = recorded.payload
+            if (
+                recorded.signal == "transition_denied"
+                and recorded.trigger == trigger
+                and (reason is None or payload["reason"] == reason)
+                and (failed is None or list(payload["failed_conditions"]) == list(failed))
+            ):
+                return recorded
+        details = [f"reason {reason!r}"] if reason else []
+        if failed is not None:
+            details.append(f"failed conditions {list(failed)!r}")
+        expected = f" ({', '.join(details)})" if details else ""
+        self._fail(f"{model!r} was not denied {trigger!r}{expected}")
+
+    def assert_signals(self, expected: c.Sequence[str], *, model: object | None = None) -> None:
+        """Assert that exactly the ``expected`` signals were recorded, in that order.
+
+        Each expected item is the one-line form of :meth:`RecordedSignal.describe`
+        (``"transition_completed pay: pending -> paid"``). With ``model``, only
+        the signals that model sent are compared.
+        """
+        __tracebackhide__ = True
+        chosen = self.signals if model is None else self.of(model)
+        recorded = [signal.describe() for signal in chosen]
+        if recorded == list(expected):
+            return
+        position = next(
+            (
+                index
+                for index, (want, got) in enumerate(zip(expected, recorded, strict=False))
+                if want != got
+            ),
+            min(len(expected), len(recorded)),
+        )
+        want = expected[position] if position < len(expected) else "(nothing more)"
+        got = recorded[position] if position < len(recorded) else "(nothing more)"
+        self._fail(
+            f"signal {position + 1} differs: expected {want!r}, recorded {got!r}",
+            model,
+        )
+
+
+def active_recorder() -> SignalRecorder:
+    """The innermost active :class:`SignalRecorder`."""
+    if not _active_recorders:
+        raise StateSignalsError(
+            "no SignalRecorder is active: use the signal_recorder fixture or "
+            "'with SignalRecorder():' around the code under test"
+        )
+    return _active_recorders[-1]
+
+
+def assert_transitioned(
+    model: object, source: StateName, dest: StateName, *, via: str | None = None
+) -> RecordedSignal:
+    """:meth:`SignalRecorder.assert_transitioned` on the active recorder."""
+    __tracebackhide__ = True
+    return active_recorder().assert_transitioned(model, source, dest, via=via)
+
+
+def assert_denied(
+    model: object,
+    trigger: str,
+    *,
+    reason: str | None = None,
+    failed: c.Sequence[str] | None = None,
+) -> RecordedSignal:
+    """:meth:`SignalRecorder.assert_denied` on the active recorder."""
+    __tracebackhide__ = True
+    return active_recorder().assert_denied(model, trigger, reason=reason, failed=failed)
+
+
+def assert_signals(expected: c.Sequence[str], *, model: object | None = None) -> None:
+    """:meth:`SignalRecorder.assert_signals` on the active recorder."""
+    __tracebackhide__ = True
+    active_recorder().assert_signals(expected, model=model)
+
+
+@pytest.fixture
+def signal_recorder() -> c.Iterator[SignalRecorder]:
+    """A :class:`SignalRecorder` active for the whole test."""
+    with SignalRecorder() as recorder:
+        yield recorder
+
+
+# Paths through a workflow.
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a path: ``trigger`` takes the model from ``source`` to ``dest``.
+
+    ``conditions`` names the guards that must let it through, as
+    ``failed_conditions`` would (``"is_funded"``, ``"not is_blocked"``).
+    """
+
+    trigger: str
+    source: str
+    dest: str
+    conditions: tuple[str, ...] = ()
+    internal: bool = False
+
+    def __str__(self) -> str:
+        guards = f" [{', '.join(self.conditions)}]" if self.conditions else ""
+        return f"{self.trigger}: {self.source} -> {self.dest}{guards}"
+
+
+@dataclass(frozen=True)
+class WorkflowPath:
+    """A sequence of steps from the initial state; ``name`` is its pytest id."""
+
+    name: str
+    steps: tuple[Step, ...]
+    initial: str
+    model_attribute: str = "state"
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """The trigger of each step, in order."""
+        return tuple(step.trigger for step in self.steps)
+
+    @property
+    def target(self) -> str:
+        """The state the path ends in."""
+        return self.steps[-1].dest if self.steps else self.initial
+
+    def __str__(self) -> str:
+        return self.name
+
+    def run(
+        self,
+        model: Model,
+        *,
+        args: c.Mapping[str, c.Sequence[t.Any]] | None = None,
+        arrange: c.Callable[[Model, Step], object] | None = None,
+    ) -> Model:
+        """Fire each step's trigger on ``model`` and check where it went.
+
+        ``args`` gives the positional arguments of a trigger's calls
+        (``{"pay": (3000,)}``); ``arrange(model, step)`` runs before each step, to
+        set up the data the step's guards check. Fails with an AssertionError
+        naming the step (and its guards) that did not lead to its ``dest``, with
+        the signals the active recorder saw.
+        """
+        __tracebackhide__ = True
+        arguments = args or {}
+        for number, step in enumerate(self.steps, 1):
+            where = f"path {self.name!r}, step {number} ({step})"
+            state = self._state_of(model)
+            if state != step.source:
+                self._fail(f"{where}: the model is in {state!r}, not {step.source!r}")
+            if arrange is not None:
+                arrange(model, step)
+            moved = t.cast(t.Any, model).trigger(step.trigger, *arguments.get(step.trigger, ()))
+            state = self._state_of(model)
+            if not moved or state != step.dest:
+                guards = f"; the step needs {', '.join(step.conditions)}" if step.conditions else ""
+                self._fail(f"{where}: the model ended in {state!r}{guards}")
+        return model
+
+    def _state_of(self, model: object) -> str:
+        return _name(getattr(model, self.model_attribute))
+
+    def _fail(self, message: str) -> t.NoReturn:
+        __tracebackhide__ = True
+        if _active_recorders:
+            message += f"\nrecorded signals:\n{_active_recorders[-1].report()}"
+        raise AssertionError(message)
+
+
+def _machine_of(workflow: type | Machine) -> Machine:
+    if isinstance(workflow, Machine):
+        return workflow
+    machine = getattr(workflow, "machine", None)
+    if isinstance(machine, Machine):
+        return machine
+    raise WorkflowLookupError(
+        f"{workflow!r} is neither a SignalingMachine subclass with a workflow "
+        "nor a transitions Machine"
+    )
+
+
+def _steps_by_source(machine: Machine, include_auto: bool) -> dict[str, list[Step]]:
+    auto = set()
+    if machine.auto_transitions and not include_auto:
+        auto = {f"to_{state}" for state in machine.states}
+    steps: dict[str, list[Step]] = {}
+    for trigger, event in machine.events.items():
+        if trigger in auto:
+            continue
+        for source, transitions in event.transitions.items():
+            for transition in transitions:
+                dest = transition.dest if transition.dest is not None else source
+                guards = tuple(condition_label(condition) for condition in transition.conditions)
+                step = Step(trigger, source, dest, guards, internal=transition.dest is None)
+                steps.setdefault(source, []).append(step)
+    return steps
+
+
+def _shortest_prefixes(
+    initial: str, steps: c.Mapping[str, c.Sequence[Step]]
+) -> dict[str, tuple[Step, ...]]:
+    prefixes: dict[str, tuple[Step, ...]] = {initial: ()}
+    queue = deque([initial])
+    while queue:
+        state = queue.popleft()
+        for step in steps.get(state, ()):
+            if step.dest not in prefixes:
+                prefixes[step.dest] = (*prefixes[state], step)
+                queue.append(step.dest)
+    return prefixes
+
+
+def _walk(
+    workflow: type | Machine, include_auto: bool
+) -> tuple[Machine, str, dict[str, list[Step]], dict[str, tuple[Step, ...]]]:
+    machine = _machine_of(workflow)
+    if machine.initial is None:
+        raise WorkflowLookupError(f"{machine!r} has no initial state; paths start there")
+    initial = _name(machine.initial)
+    steps = _steps_by_source(machine, include_auto)
+    return machine, initial, steps, _shortest_prefixes(initial, steps)
+
+
+def shortest_paths(workflow: type | Machine, *, include_auto: bool = False) -> list[WorkflowPath]:
+    """The shortest path to every state reachable from the initial state.
+
+    ``workflow`` is a :class:`~statesignals.SignalingMachine` subclass or a
+    ``transitions`` machine. Paths follow the declared transitions without
+    evaluating guards, come in the order the states are declared (the initial
+    state's path is empty) and are named after the state they reach. The
+    ``to_<state>`` shortcuts of ``auto_transitions`` are left out unless
+    ``include_auto`` is true. Unreachable states have no path.
+    """
+    machine, initial, _, prefixes = _walk(workflow, include_auto)
+    return [
+        WorkflowPath(state, prefixes[state], initial, machine.model_attribute)
+        for state in machine.states
+        if state in prefixes
+    ]
+
+
+def transition_paths(workflow: type | Machine, *, include_auto: bool = False) -> list[WorkflowPath]:
+    """For every transition, the shortest path that ends by taking it.
+
+    Each path is the shortest path to the transition's source followed by the
+    transition itself, named ``"trigger: source -> dest"``. Paths come grouped
+    by source state, in the order the states are declared; transitions from
+    unreachable states have none. Guards and ``include_auto`` are treated as in
+    :func:`shortest_paths`.
+    """
+    machine, initial, steps, prefixes = _walk(workflow, include_auto)
+    paths: list[WorkflowPath] = []
+    names: set[str] = set()
+    for source in machine.states:
+        if source not in prefixes:
+            continue
+        for step in steps.get(source, ()):
+            name = f"{step.trigger}: {step.source} -> {step.dest}"
+            if name in names:
+                # The same move again under other guards: tell the two apart.
+                name = f"{name} [{', '.join(step.conditions)}]"
+            names.add(name)
+            paths.append(
+                WorkflowPath(name, (*prefixes[source], step), initial, machine.model_attribute)
+            )
+    return paths
+
+
+__all__ = [
+    "RecordedSignal",
+    "SignalRecorder",
+    "Step",
+    "WorkflowPath",
+    "active_recorder",
+    "assert_denied",
+    "assert_signals",
+    "assert_transitioned",
+    "shortest_paths",
+    "signal_recorder",
+    "transition_paths",
+]
