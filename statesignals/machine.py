@@ -28,7 +28,9 @@ from transitions import Machine
 from transitions.core import Event
 
 from .definition import WorkflowDefinition, check_workflow, declared_workflow
+from .diagrams import DiagramMethod
 from .errors import WorkflowDefinitionError, WorkflowLookupError
+from .graph import Finding, WorkflowGraph
 from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin
 from .receivers import class_signal
 from .signals import state_entered, state_exited, transition_completed, transition_denied
@@ -202,6 +204,16 @@ class SignalingMachine:
         _install(cls, machine, _conveniences(cls, machine))
         cls.workflow = workflow
         cls.machine = machine
+
+    diagram = DiagramMethod()
+    """``Order.diagram()`` draws the workflow; ``order.diagram()`` highlights the
+    instance's state and the transition that led there (see :mod:`statesignals.diagrams`)."""
+
+    @classmethod
+    def check(cls) -> list[Finding]:
+        """What compiles but looks wrong: unreachable states and non-final dead ends."""
+        cls._machine()
+        return WorkflowGraph.of(cls).findings()
 
     def trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> bool:
         """Fire the trigger called ``trigger_name``, as ``transitions``' ``model.trigger``."""
