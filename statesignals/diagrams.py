@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections.abc as c
 import inspect
+import json
 import os
 import re
 import shutil
@@ -93,7 +94,8 @@ def _recording_change_state(transition: Transition) -> c.Callable[[EventData], t
         previous = getattr(model, _LAST_TRANSITION, None)
         # Recorded before the state changes, so that receivers of the
         # transition's own signals already see it.
-        _remember(model, LastTransition(event_data.event.name, trigger_of.source, trigger_of.dest))
+        dest = t.cast(str, trigger_of.dest)  # only transitions with a dest change state
+        _remember(model, LastTransition(event_data.event.name, trigger_of.source, dest))
         return t.cast(LastTransition | None, previous)
 
     def undo(event_data: EventData, previous: LastTransition | None) -> None:
@@ -146,7 +148,7 @@ def remember_last_transitions(model_class: M) -> M:
             for transition in transitions:
                 # Per transition object of this class's machine only: other
                 # classes' transitions keep transitions' own method.
-                transition._change_state = _recording_change_state(transition)  # type: ignore[method-assign]
+                transition._change_state = _recording_change_state(transition)  # type: ignore[method-assign,assignment]
     _recording.add(machine)
     return model_class
 
@@ -301,11 +303,9 @@ class Diagram:
         ids = _mermaid_ids(self.nodes)
         lines: list[str] = []
         if self.title:
-            lines += ["---", f"title: {self.title}", "---"]
+            # A JSON string is a YAML string: the title may hold colons or quotes.
+            lines += ["---", f"title: {json.dumps(self.title)}", "---"]
         lines += ["stateDiagram-v2", f"    direction {self.direction}"]
-        for node in self.nodes.values():
-            if ids[node.name] != node.label:
-                lines.append(f'    state "{_mermaid_text(node.label)}" as {ids[node.name]}')
         lines.append(f"    [*] --> {ids[self.graph.initial]}")
         for node in self.graph.states:
             self._mermaid_state(lines, node, ids, "    ")
@@ -316,16 +316,22 @@ class Diagram:
             if node.final:
                 lines.append(f"    {ids[node.name]} --> [*]")
         if self.state is not None:
-            lines.append(f"    classDef current fill:{_CURRENT_FILL},stroke-width:3px,font-weight:bold")
+            lines.append(f"    classDef current fill:{_CURRENT_FILL},stroke-width:3px")
             lines.append(f"    class {ids[self.state]} current")
         return "\n".join(lines) + "\n"
 
     def _mermaid_state(
         self, lines: list[str], node: StateNode, ids: dict[str, str], indent: str
     ) -> None:
+        """Declare ``node`` where it sits: leaves by name, compound states as blocks."""
+        identifier = ids[node.name]
         if not node.children:
+            if identifier == node.label:
+                lines.append(f"{indent}{identifier}")
+            else:
+                lines.append(f'{indent}state "{_mermaid_text(node.label)}" as {identifier}')
             return
-        lines.append(f"{indent}state {ids[node.name]} {{")
+        lines.append(f"{indent}state {identifier} {{")
         inner = indent + "    "
         for index, child in enumerate(node.children):
             if node.parallel and index:
@@ -333,19 +339,17 @@ class Diagram:
             if child.name in node.initial:
                 lines.append(f"{inner}[*] --> {ids[child.name]}")
             self._mermaid_state(lines, child, ids, inner)
-            if not child.children:
-                lines.append(f"{inner}{ids[child.name]}")
         lines.append(f"{indent}}}")
 
     # Images
 
-    def pipe(self, format: ImageFormat = "svg") -> bytes:  # noqa: A002 - graphviz's own name
+    def pipe(self, format: ImageFormat = "svg") -> bytes:
         """The diagram rendered as SVG or PNG bytes (see :func:`renderer`)."""
         if format not in ("svg", "png"):
             raise DiagramError(f"{self.graph.name}: can render svg or png, not {format!r}")
         return render_dot(self.source, format, what=self.graph.name)
 
-    def render(self, path: str | os.PathLike[str], format: OutputFormat | None = None) -> Path:  # noqa: A002
+    def render(self, path: str | os.PathLike[str], format: OutputFormat | None = None) -> Path:
         """Write the diagram to ``path`` as svg, png, dot or mermaid.
 
         The format comes from the file's suffix (``.svg``, ``.png``, ``.dot``/``.gv``,
@@ -354,15 +358,14 @@ class Diagram:
         target = Path(path)
         chosen = format or format_for(target)
         if chosen in ("svg", "png"):
-            target.write_bytes(self.pipe(t.cast(ImageFormat, chosen)))
+            target.write_bytes(self.pipe(chosen))
         elif chosen == "dot":
             target.write_text(self.source, encoding="utf-8")
         elif chosen == "mermaid":
             target.write_text(self.mermaid(), encoding="utf-8")
         else:
-            raise DiagramError(
-                f"{target}: unknown diagram format {chosen!r}; use one of {', '.join(OUTPUT_FORMATS)}"
-            )
+            known = ", ".join(OUTPUT_FORMATS)
+            raise DiagramError(f"{target}: unknown diagram format {chosen!r}; use one of {known}")
         return target
 
     def _repr_svg_(self) -> str:
@@ -437,7 +440,7 @@ def renderer() -> str:
     return program
 
 
-def render_dot(source: str, format: ImageFormat, *, what: str = "diagram") -> bytes:  # noqa: A002
+def render_dot(source: str, format: ImageFormat, *, what: str = "diagram") -> bytes:
     """Render DOT ``source`` to SVG or PNG bytes with :func:`renderer`."""
     program = renderer()
     try:

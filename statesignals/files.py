@@ -100,7 +100,8 @@ def read_workflow(source: WorkflowSource) -> dict[str, t.Any]:
     return _validate(data, origin)
 
 
-def _definition(data: c.Mapping[str, t.Any]) -> WorkflowDefinition:
+def definition_from(data: c.Mapping[str, t.Any]) -> WorkflowDefinition:
+    """The :class:`~statesignals.definition.WorkflowDefinition` of a validated workflow dict."""
     return WorkflowDefinition(
         states=tuple(data["states"]),
         transitions=tuple(dict(entry) for entry in data.get("transitions", ())),
@@ -114,10 +115,11 @@ def load_definition(source: WorkflowSource) -> WorkflowDefinition:
 
     Enough to draw or describe it; guard names are not looked up.
     """
-    return _definition(read_workflow(source))
+    return definition_from(read_workflow(source))
 
 
-def _class_name(data: c.Mapping[str, t.Any], source: WorkflowSource, name: str | None) -> str:
+def class_name(data: c.Mapping[str, t.Any], source: WorkflowSource, name: str | None = None) -> str:
+    """The class name for a workflow: ``name``, else the file's ``name``, else the file name's."""
     if name:
         return name
     if "name" in data:
@@ -153,10 +155,10 @@ def load_workflow(
             f"{origin}: base {base.__qualname__} declares a workflow of its own; "
             "load files onto a class that only supplies guards and callbacks"
         )
-    class_name = _class_name(data, source, name)
+    name = class_name(data, source, name)
     namespace: dict[str, t.Any] = {
         "__module__": module or base.__module__,
-        "__qualname__": class_name,
+        "__qualname__": name,
         "__doc__": data.get("description"),
         "states": data["states"],
         "transitions": data.get("transitions", []),
@@ -164,7 +166,7 @@ def load_workflow(
         **data.get("options", {}),
     }
     try:
-        return type(class_name, (base,), namespace)
+        return type(name, (base,), namespace)
     except WorkflowFileError:
         raise
     except WorkflowDefinitionError as error:
@@ -287,9 +289,7 @@ def dump_workflow(model_class: type[SignalingMachine]) -> dict[str, t.Any]:
     return data
 
 
-def save_workflow(
-    model_class: type[SignalingMachine], path: str | os.PathLike[str]
-) -> Path:
+def save_workflow(model_class: type[SignalingMachine], path: str | os.PathLike[str]) -> Path:
     """Write the workflow of ``model_class`` to a ``.json``, ``.yaml`` or ``.yml`` file."""
     target = Path(path)
     data = dump_workflow(model_class)
@@ -308,6 +308,8 @@ def save_workflow(
 
 __all__ = [
     "WorkflowSource",
+    "class_name",
+    "definition_from",
     "dump_workflow",
     "json_path",
     "load_definition",

@@ -278,8 +278,7 @@ class WorkflowGraph:
                     Finding(
                         "unreachable",
                         name,
-                        f"{self.name}: state {name!r} cannot be reached from the "
-                        f"initial state {self.initial!r}",
+                        f"state {name!r} cannot be reached from the initial state {self.initial!r}",
                     )
                 )
             if node.children or node.final:
@@ -295,7 +294,7 @@ class WorkflowGraph:
                     Finding(
                         "dead_end",
                         name,
-                        f"{self.name}: state {name!r} is a dead end: no transition leaves it "
+                        f"state {name!r} is a dead end: no transition leaves it "
                         "and it is not marked final",
                     )
                 )
