@@ -87,11 +87,19 @@ def _validate(data: t.Any, origin: str) -> dict[str, t.Any]:
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(workflow_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is not None:
-        message = " ".join(error.message.split())
-        raise WorkflowFileError(f"{origin}: {json_path(error.absolute_path)}: {message}")
-    return t.cast(dict[str, t.Any], data)
+    errors = list(validator.iter_errors(data))
+    best = jsonschema.exceptions.best_match(errors)
+    if best is None:
+        return t.cast(dict[str, t.Any], data)
+    # Every complaint about the entry at fault: a misspelt key is both missing and unexpected.
+    messages = {
+        " ".join(error.message.split()): None
+        for error in [best, *errors]
+        if error is best
+        or (error.absolute_path == best.absolute_path and error.validator not in ("anyOf", "oneOf"))
+    }
+    where = json_path(best.absolute_path)
+    raise WorkflowFileError(f"{origin}: {where}: {'; '.join(messages)}")
 
 
 def read_workflow(source: WorkflowSource) -> dict[str, t.Any]:
