@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from statesignals import DiagramError, SignalingMachine, diagrams
+from statesignals import DiagramError, SignalingMachine, Trigger, diagrams
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -27,6 +27,8 @@ class Ticket(SignalingMachine):
         {"trigger": "reply", "source": "waiting on customer", "dest": "assigned"},
         {"trigger": "close", "source": "assigned", "dest": "closed", "conditions": "is_solved"},
     ]
+
+    assign: Trigger
 
     def is_solved(self) -> bool:
         return True
@@ -50,10 +52,10 @@ def no_dot(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make sure a system Graphviz on this machine does not hide the fallback."""
     real_which = shutil.which
 
-    def which(name: str, *args: object, **kwargs: object) -> str | None:
-        return None if name == "dot" else real_which(name, *args, **kwargs)  # type: ignore[arg-type]
+    def which(name: str, mode: int = os.F_OK | os.X_OK, path: str | None = None) -> str | None:
+        return None if name == "dot" else real_which(name, mode, path)
 
-    monkeypatch.setattr(diagrams.shutil, "which", which)
+    monkeypatch.setattr(shutil, "which", which)
 
 
 def test_renderer_falls_back_to_graphviz_pure_without_a_system_dot(no_dot: None) -> None:
@@ -113,7 +115,7 @@ def test_the_dot_program_is_used_when_it_is_on_path(
 def test_without_any_renderer_the_error_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(diagrams.shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
     with pytest.raises(DiagramError) as raised:
         Ticket.diagram().render(tmp_path / "ticket.svg")
     message = str(raised.value)

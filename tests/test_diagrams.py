@@ -11,6 +11,7 @@ from statesignals import (
     DiagramError,
     LastTransition,
     SignalingMachine,
+    Trigger,
     diagram,
     remember_last_transitions,
 )
@@ -34,6 +35,9 @@ class Order(SignalingMachine):
         {"trigger": "note", "source": "paid", "dest": None},
         {"trigger": "recheck", "source": "paid", "dest": "="},
     ]
+
+    pay: Trigger
+    to_shipped: Trigger
 
     def __init__(self, funded: bool = True) -> None:
         self.funded = funded
@@ -129,6 +133,9 @@ def test_remembered_transition_follows_the_model_but_internal_transitions_do_not
             {"trigger": "reopen", "source": "closed", "dest": "open"},
             {"trigger": "comment", "source": "*", "dest": None},
         ]
+        close: Trigger
+        reopen: Trigger
+        comment: Trigger
 
     ticket = Ticket()
     assert last_transition(ticket) is None
@@ -146,6 +153,8 @@ def test_transitions_before_the_first_diagram_are_not_remembered_without_the_dec
         states = ["off", "on"]
         initial = "off"
         transitions = [["switch_on", "off", "on"], ["switch_off", "on", "off"]]
+        switch_on: Trigger
+        switch_off: Trigger
 
     lamp = Light()
     lamp.switch_on()
@@ -162,6 +171,7 @@ def test_a_transition_whose_callback_raises_before_the_state_changes_is_not_reme
         states = [{"name": "closed", "on_exit": "jammed"}, "open"]
         initial = "closed"
         transitions = [["open_door", "closed", "open"]]
+        open_door: Trigger
 
         def jammed(self) -> None:
             raise RuntimeError("jammed")
@@ -199,6 +209,7 @@ def test_enum_states_are_drawn_by_name() -> None:
         states = Phase
         initial = Phase.DRAFT
         transitions = [{"trigger": "publish", "source": Phase.DRAFT, "dest": Phase.LIVE}]
+        publish: Trigger
 
     page = Page()
     page.publish()

@@ -104,7 +104,7 @@ def test_a_transition_of_a_compound_state_leaves_each_of_its_children() -> None:
     def dead_ends(graph: WorkflowGraph) -> set[str]:
         return {finding.state for finding in graph.findings() if finding.kind == "dead_end"}
 
-    arrive = {"trigger": "arrive", "source": "shipping", "dest": "delivered"}
+    arrive: dict[str, object] = {"trigger": "arrive", "source": "shipping", "dest": "delivered"}
     assert dead_ends(nested_graph()) == {"shipping_moving", "shipping_lost"}
     assert dead_ends(nested_graph(arrive)) == set()
     assert dead_ends(nested_graph(arrive, final_leaf=False)) == {"delivered"}

@@ -128,14 +128,27 @@ def test_a_bad_initial_state_is_reported_at_its_path() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"transitions": [{"trigger": "pay", "source": "pending", "dset": "paid"}]}, "transitions[0]: 'dest' is a required property; Additional properties are not allowed ('dset' was unexpected)"),
-        ({"transitions": [{"trigger": "pay now", "source": "a", "dest": "b"}]}, "transitions[0].trigger: 'pay now' does not match"),
-        ({"states": ["pending", {"name": "paid", "finale": True}]}, "states[1]: Additional properties are not allowed ('finale' was unexpected)"),
+        (
+            {"transitions": [{"trigger": "pay", "source": "pending", "dset": "paid"}]},
+            "transitions[0]: 'dest' is a required property; "
+            "Additional properties are not allowed ('dset' was unexpected)",
+        ),
+        (
+            {"transitions": [{"trigger": "pay now", "source": "a", "dest": "b"}]},
+            "transitions[0].trigger: 'pay now' does not match",
+        ),
+        (
+            {"states": ["pending", {"name": "paid", "finale": True}]},
+            "states[1]: Additional properties are not allowed ('finale' was unexpected)",
+        ),
         ({"states": []}, "states: [] should be non-empty"),
-        ({"options": {"auto_transition": False}}, "options: Additional properties are not allowed ('auto_transition' was unexpected)"),
+        (
+            {"options": {"auto_transition": False}},
+            "options: Additional properties are not allowed ('auto_transition' was unexpected)",
+        ),
         ({"initial": 3}, "initial: 3 is not of type 'string'"),
     ],
-)  # fmt: skip
+)
 def test_schema_errors_name_the_file_and_the_path(
     tmp_path: Path, change: dict[str, object], message: str
 ) -> None:
