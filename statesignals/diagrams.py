@@ -307,9 +307,14 @@ class Diagram:
             lines += ["---", f"title: {json.dumps(self.title)}", "---"]
         lines += ["stateDiagram-v2", f"    direction {self.direction}"]
         lines.append(f"    [*] --> {ids[self.graph.initial]}")
+        edges = self.edges()
+        # A top-level state that an arrow names needs no declaration of its own.
+        mentioned = {self.graph.initial} | {edge.source for edge in edges}
+        mentioned |= {edge.dest for edge in edges}
         for node in self.graph.states:
-            self._mermaid_state(lines, node, ids, "    ")
-        for edge in self.edges():
+            if node.children or ids[node.name] != node.label or node.name not in mentioned:
+                self._mermaid_state(lines, node, ids, "    ")
+        for edge in edges:
             label = f"{edge.label} (internal)" if edge.internal else edge.label
             lines.append(f"    {ids[edge.source]} --> {ids[edge.dest]}: {_mermaid_text(label)}")
         for node in self.nodes.values():
