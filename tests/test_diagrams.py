@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from enum import Enum
 
 import pytest
 
@@ -17,6 +16,7 @@ from statesignals import (
 )
 from statesignals.definition import WorkflowDefinition
 from statesignals.diagrams import last_transition
+from tests.models import Page
 
 
 class Order(SignalingMachine):
@@ -201,16 +201,6 @@ def test_explicit_state_and_transition_highlight_a_class_diagram() -> None:
 
 
 def test_enum_states_are_drawn_by_name() -> None:
-    class Phase(Enum):
-        DRAFT = 1
-        LIVE = 2
-
-    class Page(SignalingMachine):
-        states = Phase
-        initial = Phase.DRAFT
-        transitions = [{"trigger": "publish", "source": Phase.DRAFT, "dest": Phase.LIVE}]
-        publish: Trigger
-
     page = Page()
     page.publish()
     assert "label=publish" in dot_edges(page.diagram().source)[("DRAFT", "LIVE")]

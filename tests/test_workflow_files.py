@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from statesignals import (
     save_workflow,
 )
 from statesignals.files import workflow_schema
+from tests.models import Page
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "workflows"
 EXAMPLE_FILES = sorted(
@@ -239,18 +239,6 @@ def test_every_example_workflow_file_is_covered_by_the_round_trip() -> None:
 
 
 def test_a_declared_class_exports_its_workflow_with_enum_states_by_name() -> None:
-    class Phase(Enum):
-        DRAFT = 1
-        LIVE = 2
-
-    class Page(SignalingMachine):
-        """A page."""
-
-        states = Phase
-        initial = Phase.DRAFT
-        auto_transitions = False
-        transitions = [["publish", Phase.DRAFT, Phase.LIVE]]
-
     assert dump_workflow(Page) == {
         "name": "Page",
         "description": "A page.",
