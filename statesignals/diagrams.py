@@ -173,7 +173,7 @@ class Diagram:
         title: str | None = None,
         direction: Direction = "LR",
         auto_transitions: bool = False,
-        state: str | None = None,
+        state: str | c.Sequence[str] | None = None,
         transition: LastTransition | None = None,
     ) -> None:
         if direction not in ("LR", "TB"):
@@ -183,12 +183,20 @@ class Diagram:
         self.direction: Direction = direction
         self.auto_transitions = auto_transitions
         self.nodes = {node.name: node for node in graph.walk()}
-        if state is not None and state not in self.nodes:
-            raise DiagramError(
-                f"{graph.name} has no state {state!r}; known: {', '.join(self.nodes)}"
-            )
-        self.state = state
-        self.transition = transition if transition and transition.dest == state else None
+        states = () if state is None else (state,) if isinstance(state, str) else tuple(state)
+        for name in states:
+            if name not in self.nodes:
+                raise DiagramError(
+                    f"{graph.name} has no state {name!r}; known: {', '.join(self.nodes)}"
+                )
+        self.states = states
+        """The highlighted states: the current one, or one per region of parallel states."""
+        self.transition = transition if transition and transition.dest in states else None
+
+    @property
+    def state(self) -> str | None:
+        """The highlighted state, if exactly one is."""
+        return self.states[0] if len(self.states) == 1 else None
 
     # Which edges are drawn, and how.
 
@@ -249,7 +257,7 @@ class Diagram:
             with graph.subgraph(name=f"cluster_{node.name}") as cluster:
                 style = "rounded,dashed" if node.parallel else "rounded"
                 attributes = {"label": node.label, "style": style, "id": f"state_{node.name}"}
-                if node.name == self.state:
+                if node.name in self.states:
                     attributes.update(style=f"{style},filled,bold", fillcolor=_CURRENT_FILL)
                 cluster.attr(**attributes)
                 if not node.parallel:
@@ -260,7 +268,7 @@ class Diagram:
         attributes = {"label": node.label, "id": f"state_{node.name}"}
         if node.final:
             attributes["peripheries"] = "2"
-        if node.name == self.state:
+        if node.name in self.states:
             attributes.update(style="rounded,filled,bold", fillcolor=_CURRENT_FILL, penwidth="2")
         graph.node(_dot_id(node.name), **attributes)
 
@@ -320,9 +328,9 @@ class Diagram:
         for node in self.nodes.values():
             if node.final:
                 lines.append(f"    {ids[node.name]} --> [*]")
-        if self.state is not None:
+        if self.states:
             lines.append(f"    classDef current fill:{_CURRENT_FILL},stroke-width:3px")
-            lines.append(f"    class {ids[self.state]} current")
+            lines.append(f"    class {','.join(ids[name] for name in self.states)} current")
         return "\n".join(lines) + "\n"
 
     def _mermaid_state(
@@ -378,6 +386,8 @@ class Diagram:
 
     def __repr__(self) -> str:
         highlighted = f", state={self.state!r}" if self.state is not None else ""
+        if len(self.states) > 1:
+            highlighted = f", states={self.states!r}"
         return f"<Diagram of {self.graph.name}{highlighted}>"
 
 
@@ -464,13 +474,20 @@ def _state_name(value: t.Any) -> str:
     return value.name if isinstance(value, Enum) else str(value)
 
 
+def _state_names(value: t.Any) -> tuple[str, ...]:
+    """A model's state as names; parallel nested states hold a (nested) list of them."""
+    if isinstance(value, (list, tuple)):
+        return tuple(name for item in value for name in _state_names(item))
+    return (_state_name(value),)
+
+
 def diagram(
     target: t.Any,
     *,
     title: str | None = None,
     direction: Direction = "LR",
     auto_transitions: bool = False,
-    state: str | Enum | None = None,
+    state: str | Enum | c.Sequence[str | Enum] | None = None,
     transition: LastTransition | str | None = None,
     name: str | None = None,
 ) -> Diagram:
@@ -494,11 +511,10 @@ def diagram(
         model = None if isinstance(target, type) else target
         graph = WorkflowGraph.of(model_class)
         remember_last_transitions(model_class)
-    highlighted = None if state is None else _state_name(state)
+    highlighted = () if state is None else _state_names(state)
     if model is not None:
         workflow: WorkflowDefinition = type(model).workflow
-        current = _state_name(getattr(model, workflow.model_attribute))
-        highlighted = highlighted or current
+        highlighted = highlighted or _state_names(getattr(model, workflow.model_attribute))
         if transition is None:
             transition = last_transition(model)
     if isinstance(transition, str):
@@ -513,11 +529,14 @@ def diagram(
     )
 
 
-def _named_transition(graph: WorkflowGraph, trigger: str, dest: str | None) -> LastTransition:
+def _named_transition(
+    graph: WorkflowGraph, trigger: str, states: tuple[str, ...]
+) -> LastTransition:
     for edge in graph.edges():
-        if edge.trigger == trigger and edge.dest == dest and not edge.internal:
+        if edge.trigger == trigger and edge.dest in states and not edge.internal:
             return LastTransition(trigger, edge.source, edge.dest)
-    raise DiagramError(f"{graph.name}: no transition {trigger!r} leads to state {dest!r}")
+    where = " or ".join(map(repr, states)) or "the highlighted state (give one)"
+    raise DiagramError(f"{graph.name}: no transition {trigger!r} leads to state {where}")
 
 
 class DiagramMethod:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .definition import StateSpec, WorkflowDefinition, spec_name
+from .errors import WorkflowLookupError
 
 DEFAULT_SEPARATOR = "_"
 """How ``transitions``' nested machines join a parent's and a child's name."""
@@ -67,7 +68,7 @@ class Edge:
 
 
 @dataclass(frozen=True)
-class Transition:
+class DeclaredTransition:
     """A declared transition as ``describe`` lists it (sources not expanded)."""
 
     trigger: str
@@ -125,7 +126,7 @@ def _children(spec: StateSpec) -> list[t.Any]:
 class _Builder:
     def __init__(self, separator: str) -> None:
         self.separator = separator
-        self.transitions: list[Transition] = []
+        self.transitions: list[DeclaredTransition] = []
 
     def state(self, spec: StateSpec, prefix: str) -> StateNode:
         label = spec_name(spec) if isinstance(spec, (str, Enum, dict)) else _name(spec)
@@ -158,7 +159,7 @@ class _Builder:
             dest = entry.get("dest")
             internal = dest is None
             self.transitions.append(
-                Transition(
+                DeclaredTransition(
                     trigger=str(entry["trigger"]),
                     sources=sources,
                     dest=None if internal else "=" if dest == "=" else f"{prefix}{_name(dest)}",
@@ -175,7 +176,7 @@ class WorkflowGraph:
     states: tuple[StateNode, ...]
     """The top-level states; nested ones are their ``children``."""
     initial: str
-    transitions: tuple[Transition, ...]
+    transitions: tuple[DeclaredTransition, ...]
     """The declared transitions, nested states' included, in declaration order."""
     auto_transitions: bool
     """Whether the machine adds ``to_<state>`` transitions (hidden in diagrams by default)."""
@@ -203,8 +204,6 @@ class WorkflowGraph:
         """The graph of a :class:`~statesignals.SignalingMachine` subclass's workflow."""
         workflow = getattr(model_class, "workflow", None)
         if not isinstance(workflow, WorkflowDefinition):
-            from .errors import WorkflowLookupError
-
             raise WorkflowLookupError(f"{model_class.__qualname__} declares no workflow")
         machine_cls = getattr(model_class, "machine_cls", None)
         state_cls = getattr(machine_cls, "state_cls", None)
@@ -303,10 +302,10 @@ class WorkflowGraph:
 
 __all__ = [
     "DEFAULT_SEPARATOR",
+    "DeclaredTransition",
     "Edge",
     "Finding",
     "StateNode",
-    "Transition",
     "WorkflowGraph",
     "callable_name",
     "guard_labels",

@@ -314,3 +314,37 @@ def test_a_class_without_a_workflow_cannot_be_drawn() -> None:
 
     with pytest.raises(Exception, match="Abstract declares no workflow"):
         Abstract.diagram()
+
+
+PARALLEL = WorkflowDefinition(
+    states=(
+        "queued",
+        {
+            "name": "checks",
+            "parallel": [{"name": "lint", "children": ["running", "passed"]}, "tests"],
+        },
+    ),
+    transitions=({"trigger": "start", "source": "queued", "dest": "checks"},),
+    initial="queued",
+)
+
+
+def test_parallel_regions_are_dashed_clusters_and_each_active_state_is_highlighted() -> None:
+    drawn = diagram(PARALLEL, name="Build", state=["checks_lint_running", "checks_tests"])
+    assert drawn.states == ("checks_lint_running", "checks_tests")
+    assert drawn.state is None
+    assert repr(drawn) == "<Diagram of Build, states=('checks_lint_running', 'checks_tests')>"
+    source = drawn.source
+    assert 'style="rounded,dashed"' in source.split("subgraph cluster_checks {")[1].split("\n")[1]
+    nodes = dot_nodes(source)
+    assert "filled" in nodes["checks_lint_running"]
+    assert "filled" in nodes["checks_tests"]
+    assert "filled" not in nodes["checks_lint_passed"]
+    lines = drawn.mermaid().splitlines()
+    start = lines.index("    state checks {")
+    assert lines[start + 1 : start + 3] == [
+        "        [*] --> checks_lint",
+        "        state checks_lint {",
+    ]
+    assert "        --" in lines[start:]
+    assert "    class checks_lint_running,checks_tests current" in lines
