@@ -403,7 +403,7 @@ def _mermaid_ids(nodes: c.Mapping[str, StateNode]) -> dict[str, str]:
     ids: dict[str, str] = {}
     used: set[str] = set()
     for name in nodes:
-        candidate = name if _MERMAID_ID.match(name) else re.sub(r"\W", "_", name) or "state"
+        candidate = name if _MERMAID_ID.match(name) else re.sub(r"[^A-Za-z0-9_]", "_", name)
         if not _MERMAID_ID.match(candidate):
             candidate = f"s_{candidate}"
         unique, number = candidate, 1
@@ -416,7 +416,8 @@ def _mermaid_ids(nodes: c.Mapping[str, StateNode]) -> dict[str, str]:
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace(";", "#59;")
+    # ";" ends a Mermaid statement; its entity first, so that "#quot;" stays whole.
+    return text.replace(";", "#59;").replace('"', "#quot;")
 
 
 def format_for(path: Path) -> OutputFormat:

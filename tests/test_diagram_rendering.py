@@ -161,3 +161,24 @@ def test_graphviz_pure_is_found_next_to_the_interpreter_when_not_on_path(
 
 def test_a_diagram_shows_itself_as_svg_in_notebooks(no_dot: None) -> None:
     assert "waiting on customer" in Ticket.diagram()._repr_svg_()
+
+
+def test_state_names_with_colons_quotes_and_accents_render_as_written(no_dot: None) -> None:
+    from statesignals import diagram
+    from statesignals.definition import WorkflowDefinition
+
+    names = ("review: legal", 'say "yes"', "geprüft")
+    workflow = WorkflowDefinition(
+        states=names,
+        transitions=(
+            {"trigger": "approve", "source": names[0], "dest": names[1]},
+            {"trigger": "check", "source": names[1], "dest": names[2]},
+        ),
+        initial=names[0],
+    )
+    drawn = diagram(workflow, name="Odd", state=names[1])
+    assert set(names) <= svg_texts(drawn.pipe("svg"))
+    mermaid = drawn.mermaid()
+    assert '    state "say #quot;yes#quot;" as say__yes_' in mermaid
+    assert '    state "geprüft" as gepr_ft' in mermaid
+    assert "    review__legal --> say__yes_: approve" in mermaid
