@@ -87,21 +87,22 @@ def _remember(model: t.Any, value: LastTransition | None) -> None:
 
 def _recording_change_state(transition: Transition) -> c.Callable[[EventData], t.Any]:
     change_state = transition._change_state
-    trigger_of = transition
+    # Only transitions with a destination change state (internal ones never get here).
+    source, dest = transition.source, t.cast(str, transition.dest)
 
     def record(event_data: EventData) -> LastTransition | None:
         model = event_data.model
         previous = getattr(model, _LAST_TRANSITION, None)
         # Recorded before the state changes, so that receivers of the
         # transition's own signals already see it.
-        dest = t.cast(str, trigger_of.dest)  # only transitions with a dest change state
-        _remember(model, LastTransition(event_data.event.name, trigger_of.source, dest))
+        _remember(model, LastTransition(event_data.event.name, source, dest))
         return t.cast(LastTransition | None, previous)
 
     def undo(event_data: EventData, previous: LastTransition | None) -> None:
-        machine = event_data.machine
-        if machine.get_model_state(event_data.model).name == trigger_of.source:
-            _remember(event_data.model, previous)
+        # A callback raised: if the model never left the source, nothing led anywhere.
+        model = event_data.model
+        if _state_names(getattr(model, event_data.machine.model_attribute)) == (source,):
+            _remember(model, previous)
 
     if inspect.iscoroutinefunction(change_state):
 

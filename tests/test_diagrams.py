@@ -183,6 +183,24 @@ def test_a_transition_whose_callback_raises_before_the_state_changes_is_not_reme
     assert last_transition(door) is None
 
 
+def test_a_transition_whose_enter_callback_raises_after_the_state_changed_is_remembered() -> None:
+    @remember_last_transitions
+    class Door(SignalingMachine):
+        states = ["closed", {"name": "open", "on_enter": "alarm"}]
+        initial = "closed"
+        transitions = [["open_door", "closed", "open"]]
+        open_door: Trigger
+
+        def alarm(self) -> None:
+            raise RuntimeError("alarm")
+
+    door = Door()
+    with pytest.raises(RuntimeError):
+        door.open_door()
+    assert door.state == "open"
+    assert last_transition(door) == LastTransition("open_door", "closed", "open")
+
+
 def test_to_state_transition_that_led_there_is_drawn_even_with_auto_transitions_hidden() -> None:
     order = remember_last_transitions(Order)()
     order.to_shipped()
