@@ -1,4 +1,5 @@
-"""How long the DOT source of a 500-state workflow takes to build (target: under 0.2 s).
+"""How long the DOT source of a 500-state workflow takes to build (target: under 0.2 s),
+and what remembering the last transition (for instance diagrams) adds to a trigger.
 
 Run ``python -m benchmarks.diagrams``; :func:`main` returns the measurements for
 a suite that collects them.
@@ -53,6 +54,28 @@ def generated_workflow(size: int = STATES) -> type[SignalingMachine]:
     return type(f"Generated{size}", (SignalingMachine,), namespace)
 
 
+def toggle_class() -> type[SignalingMachine]:
+    """A fresh two-state class, so that each measure starts undrawn."""
+    namespace = {
+        "states": ["off", "on"],
+        "initial": "off",
+        "transitions": [["flip", "off", "on"], ["flip", "on", "off"]],
+    }
+    return type("Toggle", (SignalingMachine,), namespace)
+
+
+def trigger_seconds(model_class: type[SignalingMachine], repeat: int, calls: int = 20_000) -> float:
+    """Seconds per trigger call, best of ``repeat`` runs."""
+    model = model_class()
+    flip = model.flip  # type: ignore[attr-defined]
+
+    def run() -> None:
+        for _ in range(calls):
+            flip()
+
+    return best_of(repeat, run) / calls
+
+
 def best_of(repeat: int, action: t.Callable[[], object]) -> float:
     timings = []
     for _ in range(repeat):
@@ -76,6 +99,17 @@ def main(repeat: int = 5) -> dict[str, float]:
     for label, seconds in results.items():
         verdict = "ok" if seconds < TARGET_SECONDS else f"over the {TARGET_SECONDS} s target"
         print(f"  {label:<34} {seconds * 1000:8.1f} ms  ({verdict})")
+    never_drawn = trigger_seconds(toggle_class(), repeat)
+    drawn_class = toggle_class()
+    drawn_class.diagram()
+    drawn = trigger_seconds(drawn_class, repeat)
+    results["trigger of a class never drawn"] = never_drawn
+    results["trigger of a drawn class"] = drawn
+    print(f"  {'trigger of a class never drawn':<34} {never_drawn * 1e6:8.2f} µs")
+    print(
+        f"  {'trigger of a drawn class':<34} {drawn * 1e6:8.2f} µs"
+        f"  (x{drawn / never_drawn:.2f}: remembers the last transition)"
+    )
     return results
 
 
