@@ -266,3 +266,16 @@ def test_python_dash_m_runs_the_same_command() -> None:
     )
     assert usage.returncode == 2
     assert "usage: statesignals" in usage.stderr
+
+
+def test_without_a_renderer_the_command_says_what_to_install(
+    models: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda name, *args, **kwargs: None)
+    assert main(["diagram", f"{models}:Order", "-o", str(tmp_path / "order.png")]) == 2
+    assert capsys.readouterr().err == (
+        "statesignals: error: rendering SVG or PNG needs a Graphviz renderer: install the "
+        "graphviz-pure wheel (pip install 'transitions-statesignals[render]') or Graphviz's dot "
+        "program (https://graphviz.org/download/); DOT and Mermaid text need neither\n"
+    )
+    assert main(["diagram", f"{models}:Order", "-o", str(tmp_path / "order.mmd")]) == 0
