@@ -62,11 +62,16 @@ def import_object(reference: str) -> t.Any:
     return found
 
 
-def model_class(reference: str) -> type[SignalingMachine]:
-    """The SignalingMachine subclass (with a workflow) that ``module:Class`` names."""
+def _signaling_class(reference: str, label: str) -> type[SignalingMachine]:
     found = import_object(reference)
     if not (isinstance(found, type) and issubclass(found, SignalingMachine)):
-        raise CommandError(f"{reference} is not a SignalingMachine subclass")
+        raise CommandError(f"{label} is not a SignalingMachine subclass")
+    return found
+
+
+def model_class(reference: str) -> type[SignalingMachine]:
+    """The SignalingMachine subclass (with a workflow) that ``module:Class`` names."""
+    found = _signaling_class(reference, reference)
     if not isinstance(getattr(found, "workflow", None), WorkflowDefinition):
         raise CommandError(f"{reference} declares no workflow")
     return found
@@ -77,12 +82,10 @@ def _is_file(target: str) -> bool:
 
 
 def _base(reference: str | None) -> type[SignalingMachine]:
+    """The class whose methods a file's guard names refer to (``--base``)."""
     if reference is None:
         return SignalingMachine
-    found = import_object(reference)
-    if not (isinstance(found, type) and issubclass(found, SignalingMachine)):
-        raise CommandError(f"--base {reference} is not a SignalingMachine subclass")
-    return found
+    return _signaling_class(reference, f"--base {reference}")
 
 
 def _file_workflow(target: str) -> tuple[WorkflowDefinition, str]:
