@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from transitions import MachineError
 
+from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
 from .errors import (
     AsyncReceiverError,
+    DiagramError,
     ReceiverError,
     StateSignalsError,
     WorkflowDefinitionError,
+    WorkflowFileError,
     WorkflowLookupError,
 )
+from .files import dump_workflow, load_definition, load_workflow, save_workflow
+from .graph import Finding, validate
 from .machine import SignalingMachine, Trigger
 from .mixin import SignalingCoreMachine, SignalingMixin
 from .signals import (
@@ -24,6 +29,10 @@ from .signals import (
 
 __all__ = [
     "AsyncReceiverError",
+    "Diagram",
+    "DiagramError",
+    "Finding",
+    "LastTransition",
     "MachineError",
     "ReceiverError",
     "SignalingCoreMachine",
@@ -32,11 +41,19 @@ __all__ = [
     "StateSignalsError",
     "Trigger",
     "WorkflowDefinitionError",
+    "WorkflowFileError",
     "WorkflowLookupError",
+    "diagram",
+    "dump_workflow",
+    "load_definition",
+    "load_workflow",
+    "remember_last_transitions",
+    "save_workflow",
     "signals",
     "state_entered",
     "state_exited",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "validate",
 ]

@@ -96,8 +96,16 @@ def machine_options(machine_cls: type[Machine]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _fail(cls: type, message: str) -> t.NoReturn:
-    raise WorkflowDefinitionError(f"{cls.__qualname__}: {message}")
+Location = tuple[str | int, ...]
+"""Where an entry sits in a declaration: ``("transitions", 3, "dest")``."""
+
+
+def _fail(
+    cls: type, message: str, location: Location = (), problem: str | None = None
+) -> t.NoReturn:
+    raise WorkflowDefinitionError(
+        f"{cls.__qualname__}: {message}", location=location, problem=problem
+    )
 
 
 def _normalize_states(cls: type, declared: t.Any) -> list[StateSpec]:
@@ -202,24 +210,32 @@ def _is_defined(cls: type, name: str) -> bool:
         return False
 
 
-def _check_callbacks(cls: type, where: str, field_name: str, value: t.Any) -> None:
+def _check_callbacks(
+    cls: type, where: str, field_name: str, value: t.Any, location: Location = ()
+) -> None:
     for name in _callback_names(value):
         if not _is_defined(cls, name):
-            _fail(
-                cls,
-                f"{where}: {field_name} {name!r} is neither an attribute of "
-                f"{cls.__qualname__} nor an importable 'module.function' path",
+            problem = (
+                f"{name!r} is neither an attribute of {cls.__qualname__} "
+                "nor an importable 'module.function' path"
             )
+            _fail(cls, f"{where}: {field_name} {problem}", (*location, field_name), problem)
 
 
 def _check_state_reference(
-    cls: type, where: str, field_name: str, value: t.Any, names: c.Container[str]
+    cls: type,
+    where: str,
+    field_name: str,
+    value: t.Any,
+    names: c.Container[str],
+    location: Location = (),
 ) -> None:
     references = value if isinstance(value, (list, tuple)) else [value]
     for reference in references:
         name = reference.name if isinstance(reference, Enum) else reference
         if not isinstance(name, str) or name not in names:
-            _fail(cls, f"{where}: {field_name} {reference!r} is not a state")
+            problem = f"{reference!r} is not a state"
+            _fail(cls, f"{where}: {field_name} {problem}", location, problem)
 
 
 def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Machine]) -> None:
@@ -228,16 +244,27 @@ def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Ma
     seen: set[str] = set()
     for index, name in enumerate(names):
         if name in seen:
-            _fail(cls, f"states[{index}]: state {name!r} is declared twice")
+            _fail(
+                cls,
+                f"states[{index}]: state {name!r} is declared twice",
+                ("states", index),
+                f"state {name!r} is declared twice",
+            )
         seen.add(name)
         spec = workflow.states[index]
         if isinstance(spec, dict):
             for callback_field in STATE_CALLBACK_FIELDS:
-                _check_callbacks(cls, f"state {name!r}", callback_field, spec.get(callback_field))
+                _check_callbacks(
+                    cls,
+                    f"state {name!r}",
+                    callback_field,
+                    spec.get(callback_field),
+                    ("states", index),
+                )
 
     if workflow.initial is None:
         _fail(cls, f"declares no initial state; set initial to one of {', '.join(names)}")
-    _check_state_reference(cls, "initial", "initial state", workflow.initial, seen)
+    _check_state_reference(cls, "initial", "initial state", workflow.initial, seen, ("initial",))
 
     attribute = workflow.model_attribute
     if not isinstance(attribute, str) or not attribute.isidentifier():
@@ -248,31 +275,38 @@ def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Ma
     ) - {"self"}
     for index, transition in enumerate(workflow.transitions):
         where = f"transitions[{index}] {transition!r}"
+        entry: Location = ("transitions", index)
         unknown = sorted(set(transition) - allowed)
         if unknown:
-            _fail(cls, f"{where}: unknown key(s) {', '.join(map(repr, unknown))}")
+            problem = f"unknown key(s) {', '.join(map(repr, unknown))}"
+            _fail(cls, f"{where}: {problem}", entry, problem)
         for required in ("trigger", "source", "dest"):
             if required not in transition:
-                _fail(cls, f"{where}: {required!r} is missing")
+                _fail(cls, f"{where}: {required!r} is missing", entry, f"{required!r} is missing")
         trigger = transition["trigger"]
         if not isinstance(trigger, str) or not trigger.isidentifier():
-            _fail(cls, f"{where}: trigger {trigger!r} is not a valid method name")
+            problem = f"{trigger!r} is not a valid method name"
+            _fail(cls, f"{where}: trigger {problem}", (*entry, "trigger"), problem)
         if trigger == attribute:
-            _fail(cls, f"{where}: trigger {trigger!r} is the model attribute holding the state")
+            problem = f"{trigger!r} is the model attribute holding the state"
+            _fail(cls, f"{where}: trigger {problem}", (*entry, "trigger"), problem)
         if transition["source"] != "*":
-            _check_state_reference(cls, where, "source", transition["source"], seen)
+            _check_state_reference(
+                cls, where, "source", transition["source"], seen, (*entry, "source")
+            )
         if transition["dest"] not in (None, "="):
-            _check_state_reference(cls, where, "dest", transition["dest"], seen)
+            _check_state_reference(cls, where, "dest", transition["dest"], seen, (*entry, "dest"))
         for callback_field in TRANSITION_CALLBACK_FIELDS:
-            _check_callbacks(cls, where, callback_field, transition.get(callback_field))
+            _check_callbacks(cls, where, callback_field, transition.get(callback_field), entry)
 
     for option in MACHINE_CALLBACK_OPTIONS:
-        _check_callbacks(cls, "machine option", option, workflow.options.get(option))
+        _check_callbacks(cls, "machine option", option, workflow.options.get(option), ("options",))
 
 
 __all__ = [
     "MACHINE_CALLBACK_OPTIONS",
     "TRANSITION_FIELDS",
+    "Location",
     "StateSpec",
     "WorkflowDefinition",
     "check_workflow",

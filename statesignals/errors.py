@@ -17,7 +17,30 @@ class WorkflowDefinitionError(StateSignalsError, ValueError):
     """A workflow declared on a :class:`~statesignals.SignalingMachine` subclass is wrong.
 
     Raised when the class is created, naming the class and the bad entry.
+    ``location`` is where the mistake sits in the declaration, as keys and
+    indexes (``("transitions", 3, "dest")``), and ``problem`` says what is wrong
+    there (``"'shiped' is not a state"``), when the check knows them.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: c.Sequence[str | int] = (),
+        problem: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.location = tuple(location)
+        self.problem = problem if problem is not None else message
+
+
+class WorkflowFileError(WorkflowDefinitionError):
+    """A workflow file (or dict) cannot be loaded: it names the file and the path inside it,
+    as in ``order.yaml: transitions[3].dest: 'shiped' is not a state``."""
+
+
+class DiagramError(StateSignalsError):
+    """A diagram cannot be drawn or rendered, saying what to install or fix."""
 
 
 class WorkflowLookupError(StateSignalsError, LookupError):
@@ -50,8 +73,10 @@ class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
 
 __all__ = [
     "AsyncReceiverError",
+    "DiagramError",
     "ReceiverError",
     "StateSignalsError",
     "WorkflowDefinitionError",
+    "WorkflowFileError",
     "WorkflowLookupError",
 ]

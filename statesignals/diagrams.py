@@ -1,0 +1,554 @@
+"""Workflow diagrams: DOT (Graphviz), Mermaid ``stateDiagram-v2``, SVG and PNG files.
+
+``diagram(Order)`` draws the workflow of a class; ``diagram(order)`` draws it
+with the instance's current state highlighted, and the transition that led
+there when the class remembers it (:func:`remember_last_transitions`). Both
+return a :class:`Diagram`, which gives the DOT source (built with the
+``graphviz`` package), Mermaid text, and SVG or PNG rendered by Graphviz's
+``dot`` program when it is installed, or else by the ``graphviz-pure`` wheel
+(``pip install 'transitions-statesignals[render]'``).
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import typing as t
+import weakref
+from enum import Enum
+from pathlib import Path
+
+from transitions.core import EventData, Machine, Transition
+
+from .definition import WorkflowDefinition
+from .errors import DiagramError, WorkflowLookupError
+from .graph import Edge, StateNode, WorkflowGraph
+
+if t.TYPE_CHECKING:
+    import graphviz
+
+Direction = t.Literal["LR", "TB"]
+"""Left to right or top down."""
+ImageFormat = t.Literal["svg", "png"]
+OutputFormat = t.Literal["svg", "png", "dot", "mermaid"]
+
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("svg", "png", "dot", "mermaid")
+SUFFIX_FORMATS: dict[str, OutputFormat] = {
+    ".svg": "svg",
+    ".png": "png",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+}
+
+INSTALL_HINT = (
+    "install the graphviz-pure wheel (pip install 'transitions-statesignals[render]') "
+    "or Graphviz's dot program (https://graphviz.org/download/); "
+    "DOT and Mermaid text need neither"
+)
+
+_CURRENT_FILL = "#ffe08a"
+_HIGHLIGHT = "#c0392b"
+_FONT = "Helvetica"
+
+
+class LastTransition(t.NamedTuple):
+    """The transition that led a model to its current state."""
+
+    trigger: str
+    source: str
+    dest: str
+
+
+# The last transition of each model is recorded only for classes that ask for it
+# (remember_last_transitions), so other classes' triggers pay nothing.
+
+_LAST_TRANSITION = "_statesignals_last_transition"
+_recording: weakref.WeakSet[Machine] = weakref.WeakSet()
+
+
+def _remember(model: t.Any, value: LastTransition | None) -> None:
+    try:
+        attributes = vars(model)
+    except TypeError:  # a model with __slots__ has nowhere to keep it
+        return
+    if value is None:
+        attributes.pop(_LAST_TRANSITION, None)
+    else:
+        attributes[_LAST_TRANSITION] = value
+
+
+def _recording_change_state(transition: Transition) -> c.Callable[[EventData], t.Any]:
+    change_state = transition._change_state
+    # Only transitions with a destination change state (internal ones never get here).
+    source, dest = transition.source, t.cast(str, transition.dest)
+
+    def record(event_data: EventData) -> LastTransition | None:
+        model = event_data.model
+        previous = getattr(model, _LAST_TRANSITION, None)
+        # Recorded before the state changes, so that receivers of the
+        # transition's own signals already see it.
+        _remember(model, LastTransition(event_data.event.name, source, dest))
+        return t.cast(LastTransition | None, previous)
+
+    def undo(event_data: EventData, previous: LastTransition | None) -> None:
+        # A callback raised: if the model never left the source, nothing led anywhere.
+        model = event_data.model
+        if _state_names(getattr(model, event_data.machine.model_attribute)) == (source,):
+            _remember(model, previous)
+
+    if inspect.iscoroutinefunction(change_state):
+
+        async def change_state_async(event_data: EventData) -> t.Any:
+            previous = record(event_data)
+            try:
+                return await change_state(event_data)
+            except BaseException:
+                undo(event_data, previous)
+                raise
+
+        return change_state_async
+
+    def change_state_sync(event_data: EventData) -> t.Any:
+        previous = record(event_data)
+        try:
+            return change_state(event_data)
+        except BaseException:
+            undo(event_data, previous)
+            raise
+
+    return change_state_sync
+
+
+M = t.TypeVar("M", bound=type)
+
+
+def remember_last_transitions(model_class: M) -> M:
+    """Make instances of ``model_class`` remember the transition that led to their state.
+
+    Use it as a class decorator; classes that do not ask pay nothing per trigger.
+    A subclass has its own workflow: decorate each class whose instances you
+    draw. Models with ``__slots__`` cannot remember (their diagrams show the
+    current state only). Returns ``model_class``.
+    """
+    machine = getattr(model_class, "machine", None)
+    if not isinstance(machine, Machine):
+        raise WorkflowLookupError(f"{model_class.__qualname__} declares no workflow")
+    if machine in _recording:
+        return model_class
+    for event in machine.events.values():
+        for transitions in event.transitions.values():
+            for transition in transitions:
+                # Per transition object of this class's machine only: other
+                # classes' transitions keep transitions' own method.
+                transition._change_state = _recording_change_state(transition)  # type: ignore[method-assign,assignment]
+    _recording.add(machine)
+    return model_class
+
+
+def last_transition(model: t.Any) -> LastTransition | None:
+    """The transition that led ``model`` to its current state, if it was remembered."""
+    recorded = getattr(model, _LAST_TRANSITION, None)
+    return recorded if isinstance(recorded, LastTransition) else None
+
+
+class Diagram:
+    """A workflow drawn as DOT, Mermaid, SVG or PNG.
+
+    Made by :func:`diagram` (``diagram(Order)``, ``diagram(order)``). In
+    Jupyter it shows itself as SVG.
+    """
+
+    def __init__(
+        self,
+        graph: WorkflowGraph,
+        *,
+        title: str | None = None,
+        direction: Direction = "LR",
+        auto_transitions: bool = False,
+        state: str | c.Sequence[str] | None = None,
+        transition: LastTransition | None = None,
+    ) -> None:
+        if direction not in ("LR", "TB"):
+            raise DiagramError(f"{graph.name}: direction must be 'LR' or 'TB', not {direction!r}")
+        self.graph = graph
+        self.title = title
+        self.direction: Direction = direction
+        self.auto_transitions = auto_transitions
+        self.nodes = {node.name: node for node in graph.walk()}
+        states = () if state is None else (state,) if isinstance(state, str) else tuple(state)
+        for name in states:
+            if name not in self.nodes:
+                raise DiagramError(
+                    f"{graph.name} has no state {name!r}; known: {', '.join(self.nodes)}"
+                )
+        self.states = states
+        """The highlighted states: the current one, or one per region of parallel states."""
+        self.transition = transition if transition and transition.dest in states else None
+
+    @property
+    def state(self) -> str | None:
+        """The highlighted state, if exactly one is."""
+        return self.states[0] if len(self.states) == 1 else None
+
+    # Which edges are drawn, and how.
+
+    def edges(self) -> list[Edge]:
+        """The edges the diagram draws, the highlighted auto transition included."""
+        drawn = list(self.graph.edges())
+        if self.auto_transitions:
+            drawn.extend(self.graph.auto_edges())
+        elif self.transition is not None and self.transition.trigger.startswith("to_"):
+            last = self.transition
+            if not any(self._is_last(edge) for edge in drawn):
+                drawn.append(Edge(last.trigger, last.source, last.dest, auto=True))
+        return drawn
+
+    def _is_last(self, edge: Edge) -> bool:
+        last = self.transition
+        return (
+            last is not None
+            and edge.trigger == last.trigger
+            and edge.source == last.source
+            and edge.dest == last.dest
+            and not edge.internal
+        )
+
+    # DOT
+
+    def dot(self) -> graphviz.Digraph:
+        """The diagram as a :class:`graphviz.Digraph`."""
+        import graphviz
+
+        graph = graphviz.Digraph(name=self.graph.name)
+        graph.attr(rankdir=self.direction, fontname=_FONT, compound="true")
+        if self.title:
+            graph.attr(label=self.title, labelloc="t", fontsize="16")
+        graph.attr("node", shape="box", style="rounded", fontname=_FONT)
+        graph.attr("edge", fontname=_FONT, fontsize="11")
+        self._dot_start(graph, "", (self.graph.initial,))
+        for node in self.graph.states:
+            self._dot_state(graph, node)
+        for edge in self.edges():
+            self._dot_edge(graph, edge)
+        return graph
+
+    @property
+    def source(self) -> str:
+        """The DOT source."""
+        return t.cast(str, self.dot().source)
+
+    def _dot_start(self, graph: graphviz.Digraph, owner: str, initial: tuple[str, ...]) -> None:
+        start = f"__start__{owner}"
+        graph.node(start, label="", shape="circle", style="filled", fillcolor="black", width="0.2")
+        for name in initial:
+            if name in self.nodes:
+                self._dot_arrow(graph, start, name, {})
+
+    def _dot_state(self, graph: graphviz.Digraph, node: StateNode) -> None:
+        if node.children:
+            with graph.subgraph(name=f"cluster_{node.name}") as cluster:
+                style = "rounded,dashed" if node.parallel else "rounded"
+                attributes = {"label": node.label, "style": style, "id": f"state_{node.name}"}
+                if node.name in self.states:
+                    attributes.update(style=f"{style},filled,bold", fillcolor=_CURRENT_FILL)
+                cluster.attr(**attributes)
+                if not node.parallel:
+                    self._dot_start(cluster, node.name, node.initial)
+                for child in node.children:
+                    self._dot_state(cluster, child)
+            return
+        attributes = {"label": node.label, "id": f"state_{node.name}"}
+        if node.final:
+            attributes["peripheries"] = "2"
+        if node.name in self.states:
+            attributes.update(style="rounded,filled,bold", fillcolor=_CURRENT_FILL, penwidth="2")
+        graph.node(_dot_id(node.name), **attributes)
+
+    def _anchor(self, name: str) -> str:
+        """The leaf an edge to or from ``name`` attaches to (a cluster has no node)."""
+        node = self.nodes[name]
+        while node.children:
+            first = node.initial[0] if node.initial else node.children[0].name
+            node = self.nodes.get(first, node.children[0])
+        return node.name
+
+    def _dot_arrow(
+        self, graph: graphviz.Digraph, tail: str, head: str, attributes: dict[str, str]
+    ) -> None:
+        if tail in self.nodes and self.nodes[tail].children:
+            attributes["ltail"] = f"cluster_{tail}"
+            tail = self._anchor(tail)
+        if self.nodes[head].children:
+            if attributes.get("ltail") != f"cluster_{head}":
+                attributes["lhead"] = f"cluster_{head}"
+            else:
+                del attributes["ltail"]
+            head = self._anchor(head)
+        graph.edge(_dot_id(tail), _dot_id(head), **attributes)
+
+    def _dot_edge(self, graph: graphviz.Digraph, edge: Edge) -> None:
+        attributes = {"label": edge.label}
+        if edge.internal:
+            attributes.update(style="dashed", label=f"{edge.label} (internal)")
+        if edge.auto:
+            attributes.update(style="dotted", color="gray50", fontcolor="gray50")
+        if self._is_last(edge):
+            attributes.update(color=_HIGHLIGHT, fontcolor=_HIGHLIGHT, penwidth="2.5")
+        self._dot_arrow(graph, edge.source, edge.dest, attributes)
+
+    # Mermaid
+
+    def mermaid(self) -> str:
+        """The diagram as Mermaid ``stateDiagram-v2`` text."""
+        ids = _mermaid_ids(self.nodes)
+        lines: list[str] = []
+        if self.title:
+            # A JSON string is a YAML string: the title may hold colons or quotes.
+            lines += ["---", f"title: {json.dumps(self.title)}", "---"]
+        lines += ["stateDiagram-v2", f"    direction {self.direction}"]
+        lines.append(f"    [*] --> {ids[self.graph.initial]}")
+        edges = self.edges()
+        # A top-level state that an arrow names needs no declaration of its own.
+        mentioned = {self.graph.initial} | {edge.source for edge in edges}
+        mentioned |= {edge.dest for edge in edges}
+        for node in self.graph.states:
+            if node.children or ids[node.name] != node.label or node.name not in mentioned:
+                self._mermaid_state(lines, node, ids, "    ")
+        for edge in edges:
+            label = f"{edge.label} (internal)" if edge.internal else edge.label
+            lines.append(f"    {ids[edge.source]} --> {ids[edge.dest]}: {_mermaid_text(label)}")
+        for node in self.nodes.values():
+            if node.final:
+                lines.append(f"    {ids[node.name]} --> [*]")
+        if self.states:
+            lines.append(f"    classDef current fill:{_CURRENT_FILL},stroke-width:3px")
+            lines.append(f"    class {','.join(ids[name] for name in self.states)} current")
+        return "\n".join(lines) + "\n"
+
+    def _mermaid_state(
+        self, lines: list[str], node: StateNode, ids: dict[str, str], indent: str
+    ) -> None:
+        """Declare ``node`` where it sits: leaves by name, compound states as blocks."""
+        identifier = ids[node.name]
+        if not node.children:
+            if identifier == node.label:
+                lines.append(f"{indent}{identifier}")
+            else:
+                lines.append(f'{indent}state "{_mermaid_text(node.label)}" as {identifier}')
+            return
+        lines.append(f"{indent}state {identifier} {{")
+        inner = indent + "    "
+        for index, child in enumerate(node.children):
+            if node.parallel and index:
+                lines.append(f"{inner}--")
+            if child.name in node.initial:
+                lines.append(f"{inner}[*] --> {ids[child.name]}")
+            self._mermaid_state(lines, child, ids, inner)
+        lines.append(f"{indent}}}")
+
+    # Images
+
+    def pipe(self, format: ImageFormat = "svg") -> bytes:
+        """The diagram rendered as SVG or PNG bytes (see :func:`renderer`)."""
+        if format not in ("svg", "png"):
+            raise DiagramError(f"{self.graph.name}: can render svg or png, not {format!r}")
+        return render_dot(self.source, format, what=self.graph.name)
+
+    def render(self, path: str | os.PathLike[str], format: OutputFormat | None = None) -> Path:
+        """Write the diagram to ``path`` as svg, png, dot or mermaid.
+
+        The format comes from the file's suffix (``.svg``, ``.png``, ``.dot``/``.gv``,
+        ``.mmd``/``.mermaid``) unless given. Returns the path written.
+        """
+        target = Path(path)
+        chosen = format or format_for(target)
+        if chosen in ("svg", "png"):
+            target.write_bytes(self.pipe(chosen))
+        elif chosen == "dot":
+            target.write_text(self.source, encoding="utf-8")
+        elif chosen == "mermaid":
+            target.write_text(self.mermaid(), encoding="utf-8")
+        else:
+            known = ", ".join(OUTPUT_FORMATS)
+            raise DiagramError(f"{target}: unknown diagram format {chosen!r}; use one of {known}")
+        return target
+
+    def _repr_svg_(self) -> str:
+        return self.pipe("svg").decode("utf-8")
+
+    def __repr__(self) -> str:
+        highlighted = f", state={self.state!r}" if self.state is not None else ""
+        if len(self.states) > 1:
+            highlighted = f", states={self.states!r}"
+        return f"<Diagram of {self.graph.name}{highlighted}>"
+
+
+def _dot_id(name: str) -> str:
+    # graphviz reads "a:b" in an edge as node a, port b; a state's colon is text.
+    return name.replace(":", "&#58;") if ":" in name else name
+
+
+_MERMAID_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _mermaid_ids(nodes: c.Mapping[str, StateNode]) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    used: set[str] = set()
+    for name in nodes:
+        candidate = name if _MERMAID_ID.match(name) else re.sub(r"[^A-Za-z0-9_]", "_", name)
+        if not _MERMAID_ID.match(candidate):
+            candidate = f"s_{candidate}"
+        unique, number = candidate, 1
+        while unique in used:
+            number += 1
+            unique = f"{candidate}_{number}"
+        ids[name] = unique
+        used.add(unique)
+    return ids
+
+
+def _mermaid_text(text: str) -> str:
+    # ";" ends a Mermaid statement; its entity first, so that "#quot;" stays whole.
+    return text.replace(";", "#59;").replace('"', "#quot;")
+
+
+def format_for(path: Path) -> OutputFormat:
+    """The diagram format a file name asks for, by its suffix."""
+    try:
+        return SUFFIX_FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise DiagramError(
+            f"{path}: cannot tell the diagram format from the suffix {path.suffix!r}; "
+            f"use one of {', '.join(SUFFIX_FORMATS)} or give the format"
+        ) from None
+
+
+def _graphviz_pure() -> str | None:
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    # Installed into the running environment but not on PATH (a venv not activated).
+    for directory in {sysconfig.get_path("scripts"), os.path.dirname(sys.executable)}:
+        candidate = shutil.which("graphviz-pure", path=directory)
+        if candidate:
+            return candidate
+    return None
+
+
+def renderer() -> str:
+    """The program that renders SVG and PNG: Graphviz's ``dot`` or ``graphviz-pure``.
+
+    ``dot`` is used when it is on ``PATH``; otherwise ``graphviz-pure`` from the
+    ``render`` extra. Raises :class:`~statesignals.DiagramError` saying what to
+    install when neither is there.
+    """
+    program = shutil.which("dot") or _graphviz_pure()
+    if program is None:
+        raise DiagramError(f"rendering SVG or PNG needs a Graphviz renderer: {INSTALL_HINT}")
+    return program
+
+
+def render_dot(source: str, format: ImageFormat, *, what: str = "diagram") -> bytes:
+    """Render DOT ``source`` to SVG or PNG bytes with :func:`renderer`."""
+    program = renderer()
+    try:
+        completed = subprocess.run(
+            [program, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, check=False
+        )
+    except OSError as error:
+        raise DiagramError(f"{what}: cannot run {program}: {error}; {INSTALL_HINT}") from error
+    if completed.returncode != 0:
+        message = completed.stderr.decode("utf-8", "replace").strip().replace("\n", " ")
+        raise DiagramError(f"{what}: {Path(program).name} failed to render {format}: {message}")
+    return completed.stdout
+
+
+def _state_name(value: t.Any) -> str:
+    return value.name if isinstance(value, Enum) else str(value)
+
+
+def _state_names(value: t.Any) -> tuple[str, ...]:
+    """A model's state as names; parallel nested states hold a (nested) list of them."""
+    if isinstance(value, (list, tuple)):
+        return tuple(name for item in value for name in _state_names(item))
+    return (_state_name(value),)
+
+
+def diagram(
+    target: t.Any,
+    *,
+    title: str | None = None,
+    direction: Direction = "LR",
+    auto_transitions: bool = False,
+    state: str | Enum | c.Sequence[str | Enum] | None = None,
+    transition: LastTransition | str | None = None,
+    name: str | None = None,
+) -> Diagram:
+    """Draw the workflow of ``target``.
+
+    ``target`` is a :class:`~statesignals.SignalingMachine` subclass (its
+    workflow), an instance of one (its current state and the transition that
+    led there are highlighted) or a
+    :class:`~statesignals.definition.WorkflowDefinition` (named by ``name``).
+    ``state`` highlights a state of a class diagram; ``transition`` names the
+    transition that led to the highlighted state, by trigger or as a
+    :class:`LastTransition` (for models whose history lives elsewhere, such as
+    an audit log). ``to_<state>`` auto transitions are drawn only with
+    ``auto_transitions=True``.
+    """
+    if isinstance(target, WorkflowDefinition):
+        graph = WorkflowGraph.from_definition(target, name or "workflow")
+        model = None
+    else:
+        model_class = target if isinstance(target, type) else type(target)
+        model = None if isinstance(target, type) else target
+        graph = WorkflowGraph.of(model_class)
+    highlighted = () if state is None else _state_names(state)
+    if model is not None:
+        workflow: WorkflowDefinition = type(model).workflow
+        highlighted = highlighted or _state_names(getattr(model, workflow.model_attribute))
+        if transition is None:
+            transition = last_transition(model)
+    if isinstance(transition, str):
+        transition = _named_transition(graph, transition, highlighted)
+    return Diagram(
+        graph,
+        title=title,
+        direction=direction,
+        auto_transitions=auto_transitions,
+        state=highlighted,
+        transition=transition,
+    )
+
+
+def _named_transition(
+    graph: WorkflowGraph, trigger: str, states: tuple[str, ...]
+) -> LastTransition:
+    for edge in graph.edges():
+        if edge.trigger == trigger and edge.dest in states and not edge.internal:
+            return LastTransition(trigger, edge.source, edge.dest)
+    where = " or ".join(map(repr, states)) or "the highlighted state (give one)"
+    raise DiagramError(f"{graph.name}: no transition {trigger!r} leads to state {where}")
+
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "Diagram",
+    "Direction",
+    "LastTransition",
+    "diagram",
+    "format_for",
+    "last_transition",
+    "remember_last_transitions",
+    "render_dot",
+    "renderer",
+]
