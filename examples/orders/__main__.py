@@ -12,16 +12,13 @@ import collections.abc as c
 import typing as t
 from pathlib import Path
 
-from transitions.extensions.diagrams import GraphMachine
-from transitions.extensions.diagrams_mermaid import Graph as MermaidGraph
-
-from statesignals import MachineError
+from statesignals import MachineError, diagram
 
 from . import receivers
 from .models import Order
 from .storage import DEFAULT_DATABASE, Store, money
 
-DEFAULT_DIAGRAM = Path("orders-workflow.mmd")
+DEFAULT_DIAGRAM = Path("orders-workflow.svg")
 
 CATALOGUE = [
     ("MUG", "Enamel mug", 1250, 10),
@@ -105,28 +102,8 @@ def process(store: Store, batch: int, script: c.Sequence[Scripted] = SCRIPT) -> 
 
 
 def write_workflow_diagram(path: Path) -> Path:
-    """Write the Order workflow as a Mermaid ``stateDiagram-v2`` to ``path``.
-
-    The one place the demo draws its diagram. It uses the Mermaid renderer of
-    ``transitions`` for now, on a drawing-only machine built from
-    ``Order.workflow``; point it at ``statesignals.diagrams`` once that exists.
-    """
-    workflow = Order.workflow
-    drawing = GraphMachine(
-        model=None,
-        states=list(workflow.states),
-        transitions=[dict(transition) for transition in workflow.transitions],
-        initial=workflow.initial,
-        auto_transitions=False,
-        show_conditions=True,
-        graph_engine="mermaid",
-        title="Order",
-    )
-    # Drawn from the graph class itself: no model, so no state shown as current.
-    # (transitions' stubs type Graph's argument as the machine class; it takes the machine.)
-    mermaid = MermaidGraph(drawing).get_graph().draw(None)  # type: ignore[arg-type]
-    path.write_text(str(mermaid), encoding="utf-8")
-    return path
+    """Draw the Order workflow to ``path``: SVG, PNG, DOT or Mermaid by its suffix."""
+    return diagram(Order, title="Order").render(path)
 
 
 def summarize(store: Store, batch: int) -> None:
@@ -165,7 +142,7 @@ def main(argv: c.Sequence[str] | None = None) -> None:
         "--diagram",
         type=Path,
         default=DEFAULT_DIAGRAM,
-        help="Mermaid file to write (default: %(default)s)",
+        help="diagram file to write, .svg, .png, .dot or .mmd (default: %(default)s)",
     )
     options = parser.parse_args(argv)
     receivers.connect_global_receivers()
