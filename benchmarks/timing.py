@@ -1,0 +1,70 @@
+"""Interleaved timing: a subject and its anchor measured turn about, round after round.
+
+On a shared, noisy machine a slow moment hits whichever variant runs then; timing
+the two alternately and taking the median of the per-round ratios cancels most of
+it. Each batch runs through :class:`timeit.Timer` (garbage collector off, the
+statement compiled into the timing loop, so no wrapper call is measured).
+"""
+
+from __future__ import annotations
+
+import statistics
+import timeit
+import typing as t
+from dataclasses import dataclass, field
+
+BATCH_SECONDS = 0.01
+"""How long one timed batch of a statement should take."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Code to time, the names it uses, and how many operations one run of it does."""
+
+    code: str
+    namespace: dict[str, t.Any] = field(default_factory=dict)
+    operations: int = 1
+    setup: str = "pass"
+
+    def timer(self) -> timeit.Timer:
+        return timeit.Timer(self.code, self.setup, globals=self.namespace)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Median nanoseconds per operation of both statements, and their median ratio."""
+
+    subject_ns: float
+    anchor_ns: float
+    ratio: float
+    rounds: int
+
+
+def batch_size(timer: timeit.Timer, seconds: float = BATCH_SECONDS) -> int:
+    """How many runs of ``timer``'s statement take about ``seconds``."""
+    number = 1
+    while True:
+        elapsed = timer.timeit(number)
+        if elapsed >= seconds / 4 or number >= 1 << 24:
+            return max(1, round(number * seconds / max(elapsed, 1e-9)))
+        number *= 4
+
+
+def compare(subject: Statement, anchor: Statement, rounds: int) -> Comparison:
+    """Time ``subject`` and ``anchor`` alternately for ``rounds`` rounds."""
+    timers = (subject.timer(), anchor.timer())
+    numbers = tuple(batch_size(timer) for timer in timers)
+    operations = (subject.operations, anchor.operations)
+    samples: tuple[list[float], list[float]] = ([], [])
+    for round_number in range(rounds):
+        order = (0, 1) if round_number % 2 == 0 else (1, 0)
+        for index in order:
+            elapsed = timers[index].timeit(numbers[index])
+            samples[index].append(elapsed * 1e9 / (numbers[index] * operations[index]))
+    ratios = [s / a for s, a in zip(*samples, strict=True)]
+    return Comparison(
+        subject_ns=statistics.median(samples[0]),
+        anchor_ns=statistics.median(samples[1]),
+        ratio=statistics.median(ratios),
+        rounds=rounds,
+    )
