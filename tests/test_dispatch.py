@@ -1,0 +1,53 @@
+"""Which receivers a signal calls, whoever else is connected."""
+
+from __future__ import annotations
+
+import typing as t
+
+from statesignals import SignalingMachine, Trigger, transition_completed
+
+calls: list[tuple[str, int]] = []
+
+
+class Ticket(SignalingMachine):
+    states = ["open", "closed"]
+    initial = "open"
+    transitions = [
+        {"trigger": "close", "source": "open", "dest": "closed"},
+        {"trigger": "reopen", "source": "closed", "dest": "open"},
+    ]
+
+    close: Trigger
+    reopen: Trigger
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
+def first(sender: Ticket, **payload: t.Any) -> None:
+    calls.append(("first", sender.number))
+
+
+def second(sender: Ticket, **payload: t.Any) -> None:
+    calls.append(("second", sender.number))
+
+
+def test_receiver_connected_only_to_one_model_hears_only_that_model() -> None:
+    calls.clear()
+    watched, other = Ticket(1), Ticket(2)
+    transition_completed.connect(first, sender=watched)
+    watched.close()
+    other.close()
+    assert calls == [("first", 1)]
+
+
+def test_receivers_for_any_model_and_for_one_model_run_in_connection_order() -> None:
+    calls.clear()
+    watched, other = Ticket(1), Ticket(2)
+    transition_completed.connect(first, sender=watched)
+    transition_completed.connect(second)
+    watched.close()
+    other.close()
+    transition_completed.disconnect(first)
+    watched.reopen()
+    assert calls == [("first", 1), ("second", 1), ("second", 2), ("second", 1)]
