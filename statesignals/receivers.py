@@ -90,15 +90,20 @@ class WorkflowSignal(NamedSignal):
         return cleanup
 
     def _receiver_ids(self, sender: t.Any) -> tuple[c.Hashable, ...]:
-        sender_id = make_id(sender)
-        key = sender_id if sender_id in self._by_sender else ANY_ID
+        by_sender = self._by_sender
+        key: c.Hashable = ANY_ID
+        # Only when some receiver is connected to one sender does the sender's id matter.
+        if len(by_sender) > (ANY_ID in by_sender):
+            sender_id = make_id(sender)
+            if sender_id in by_sender:
+                key = sender_id
         try:
             return self._dispatch_order[key]
         except KeyError:
             pass
-        ids = set(self._by_sender.get(ANY_ID, ()))
+        ids = set(by_sender.get(ANY_ID, ()))
         if key != ANY_ID:
-            ids |= self._by_sender[key]
+            ids |= by_sender[key]
         ordered = tuple(sorted(ids, key=lambda rid: self._connected_at.get(rid, -1)))
         self._dispatch_order[key] = ordered
         return ordered
@@ -139,22 +144,45 @@ class WorkflowSignal(NamedSignal):
         is raised with every exception. A coroutine receiver, without
         ``_async_wrapper``, adds an :class:`~statesignals.AsyncReceiverError`.
         """
-        if self.is_muted or not self.receivers:
+        return self.send_payload(sender, kwargs, _async_wrapper)
+
+    def send_payload(
+        self,
+        sender: t.Any,
+        payload: dict[str, t.Any],
+        async_wrapper: c.Callable[
+            [c.Callable[..., c.Coroutine[t.Any, t.Any, t.Any]]], c.Callable[..., t.Any]
+        ]
+        | None = None,
+    ) -> list[tuple[c.Callable[..., t.Any], t.Any]]:
+        """:meth:`send` with the keyword arguments in one dict, which is not copied.
+
+        Machines send every signal this way: on the path of every trigger,
+        repacking the payload into a new dict for each signal is a cost worth saving.
+        """
+        receivers = self.receivers
+        if self.is_muted or not receivers:
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
         errors: list[Exception] = []
         for receiver_id in self._receiver_ids(sender):
-            receiver = self._live_receiver(receiver_id)
-            if receiver is None:
+            # _live_receiver, inlined: this loop runs for every signal of every trigger.
+            receiver = receivers.get(receiver_id)
+            if isinstance(receiver, weakref.ref):
+                receiver = receiver()
+                if receiver is None:
+                    self._disconnect(receiver_id, ANY_ID)
+                    continue
+            elif receiver is None:
                 continue
             call = receiver
             if receiver_id in self._coroutine_ids:
-                if _async_wrapper is None:
+                if async_wrapper is None:
                     errors.append(self._sync_send_error(receiver))
                     continue
-                call = _async_wrapper(receiver)
+                call = async_wrapper(receiver)
             try:
-                results.append((receiver, call(sender, **kwargs)))
+                results.append((receiver, call(sender, **payload)))
             except Exception as error:
                 errors.append(error)
         if errors:
