@@ -71,7 +71,7 @@ def _value(label: str, value: float | None, unit: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file")
-    parser.add_argument("--rounds", type=int, default=31, help="rounds per timed line")
+    parser.add_argument("--rounds", type=int, default=41, help="rounds per timed line")
     parser.add_argument("-k", "--only", default="", help="run lines whose name contains this")
     options = parser.parse_args(argv)
     started = time.perf_counter()

@@ -1,19 +1,23 @@
 """Interleaved timing: a subject and its anchor measured turn about, round after round.
 
-On a shared, noisy machine a slow moment hits whichever variant runs then; timing
-the two alternately and taking the median of the per-round ratios cancels most of
-it. Each batch runs through :class:`timeit.Timer` (garbage collector off, the
-statement compiled into the timing loop, so no wrapper call is measured).
+On a shared, noisy machine a slow moment hits whichever variant runs then. Each
+round times short batches in the order subject, anchor, anchor, subject (or the
+reverse, every other round), so a slowdown that spans the round hits both alike,
+and the median of the per-round ratios ignores the rounds it did not. Each batch
+runs through :class:`timeit.Timer` (garbage collector off, the statement compiled
+into the timing loop, so no wrapper call is measured) and is timed in this
+thread's CPU time: while other processes hold the CPU, the clock stops.
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 import timeit
 import typing as t
 from dataclasses import dataclass, field
 
-BATCH_SECONDS = 0.01
+BATCH_SECONDS = 0.005
 """How long one timed batch of a statement should take."""
 
 
@@ -27,7 +31,7 @@ class Statement:
     setup: str = "pass"
 
     def timer(self) -> timeit.Timer:
-        return timeit.Timer(self.code, self.setup, globals=self.namespace)
+        return timeit.Timer(self.code, self.setup, time.thread_time, self.namespace)
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,12 @@ def compare(subject: Statement, anchor: Statement, rounds: int) -> Comparison:
     operations = (subject.operations, anchor.operations)
     samples: tuple[list[float], list[float]] = ([], [])
     for round_number in range(rounds):
-        order = (0, 1) if round_number % 2 == 0 else (1, 0)
-        for index in order:
-            elapsed = timers[index].timeit(numbers[index])
-            samples[index].append(elapsed * 1e9 / (numbers[index] * operations[index]))
+        first, second = (0, 1) if round_number % 2 == 0 else (1, 0)
+        elapsed = [0.0, 0.0]
+        for index in (first, second, second, first):
+            elapsed[index] += timers[index].timeit(numbers[index])
+        for index in (0, 1):
+            samples[index].append(elapsed[index] * 1e9 / (2 * numbers[index] * operations[index]))
     ratios = [s / a for s, a in zip(*samples, strict=True)]
     return Comparison(
         subject_ns=statistics.median(samples[0]),
