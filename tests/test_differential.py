@@ -53,22 +53,22 @@ class Recorder:
         self.permitted = True
         self.stopped = False
 
-    def allowed(self) -> bool:
-        self.log.append("allowed")
+    def allowed(self, *args: t.Any, **kwargs: t.Any) -> bool:
+        self.log.append(f"allowed {args} {kwargs}")
         return self.permitted
 
-    def blocked(self) -> bool:
+    def blocked(self, *args: t.Any, **kwargs: t.Any) -> bool:
         self.log.append("blocked")
         return self.stopped
 
-    def raise_error(self) -> None:
+    def raise_error(self, *args: t.Any, **kwargs: t.Any) -> None:
         self.log.append("raise_error")
         raise RuntimeError("before callback failed")
 
 
 def logging_callback(name: str) -> t.Callable[[Recorder], None]:
-    def callback(self: Recorder) -> None:
-        self.log.append(name)
+    def callback(self: Recorder, *args: t.Any, **kwargs: t.Any) -> None:
+        self.log.append(f"{name} {args} {kwargs}" if args or kwargs else name)
 
     callback.__name__ = name
     return callback
@@ -133,12 +133,18 @@ def signals_recorded() -> t.Iterator[None]:
     yield
 
 
-def run(model: Recorder, steps: list[tuple[str, bool, bool]]) -> list[t.Any]:
+Step = tuple[str, bool, bool, tuple[t.Any, ...], dict[str, t.Any]]
+"""Trigger name, guard answers (allowed, blocked), and the trigger's arguments."""
+
+
+def run(model: Recorder, steps: list[Step]) -> list[t.Any]:
     outcomes: list[t.Any] = []
-    for trigger, permitted, stopped in steps:
+    for trigger, permitted, stopped, args, kwargs in steps:
         model.permitted, model.stopped = permitted, stopped
         try:
-            outcomes.append(("returned", model.trigger(trigger), model.state))  # type: ignore[attr-defined]
+            # The trigger method on the model, as users call it.
+            returned = getattr(model, trigger)(*args, **kwargs)
+            outcomes.append(("returned", returned, model.state))  # type: ignore[attr-defined]
         except (MachineError, RuntimeError) as error:
             outcomes.append(("raised", type(error).__name__, str(error), model.state))  # type: ignore[attr-defined]
         model.log.append("|")
@@ -157,11 +163,12 @@ def expected_signals(log: list[str], outcomes: list[t.Any]) -> list[str]:
         outcome = next(steps)
         for item in step_log:
             expected.append(item)
-            if item.startswith("on_exit_"):
-                expected.append(f"signal state_exited {item.removeprefix('on_exit_')}")
-            elif item.startswith("on_enter_"):
-                expected.append(f"signal state_entered {item.removeprefix('on_enter_')}")
-            elif item == "log_after_state_change":
+            callback = item.split()[0]
+            if callback.startswith("on_exit_"):
+                expected.append(f"signal state_exited {callback.removeprefix('on_exit_')}")
+            elif callback.startswith("on_enter_"):
+                expected.append(f"signal state_entered {callback.removeprefix('on_enter_')}")
+            elif callback == "log_after_state_change":
                 expected.append(f"signal transition_completed {outcome_trigger(step_log)}")
         if outcome[0] == "raised" and outcome[1] == "MachineError":
             expected.append("signal transition_denied invalid_trigger")
@@ -183,14 +190,21 @@ def signal_free(log: list[str]) -> list[str]:
 
 
 steps_strategy = st.lists(
-    st.tuples(st.sampled_from(TRIGGERS), st.booleans(), st.booleans()), max_size=12
+    st.tuples(
+        st.sampled_from(TRIGGERS),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from([(), (7,), ("x", 2)]),
+        st.sampled_from([{}, {"amount": 3}]),
+    ),
+    max_size=12,
 )
 
 
 @settings(max_examples=150, deadline=None)
 @given(steps=steps_strategy)
 def test_signaling_models_behave_as_raw_transitions_and_signal_in_order(
-    steps: list[tuple[str, bool, bool]],
+    steps: list[Step],
 ) -> None:
     raw = with_machine(Machine)
     raw_outcomes = run_logged(raw, steps)
@@ -201,7 +215,7 @@ def test_signaling_models_behave_as_raw_transitions_and_signal_in_order(
         assert model.log == expected_signals(raw.log, raw_outcomes)
 
 
-def run_logged(model: Recorder, steps: list[tuple[str, bool, bool]]) -> list[t.Any]:
+def run_logged(model: Recorder, steps: list[Step]) -> list[t.Any]:
     """Like :func:`run`, with each step's log opened by the trigger's name."""
     outcomes: list[t.Any] = []
     for step in steps:
