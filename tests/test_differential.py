@@ -111,6 +111,8 @@ def with_machine(machine_cls: type[Machine]) -> Recorder:
 def record(sender: Recorder, **payload: t.Any) -> None:
     signal = payload["signal_name"]
     detail = payload.get("state") or payload.get("reason") or payload["trigger"]
+    if payload.get("failed_conditions"):
+        detail = f"{detail} {payload['failed_conditions']}"
     sender.log.append(f"signal {signal} {detail}")
 
 
@@ -175,10 +177,17 @@ def expected_signals(log: list[str], outcomes: list[t.Any]) -> list[str]:
         elif outcome[0] == "raised":
             expected.append(f"signal transition_failed {outcome_trigger(step_log)}")
         elif outcome[1] is False:
-            expected.append("signal transition_denied conditions")
+            refusing = refused_guard(step_log)
+            expected.append(f"signal transition_denied conditions {refusing}")
         expected.append("|")
         step_log = []
     return expected
+
+
+def refused_guard(step_log: list[str]) -> list[str]:
+    """The label of the guard that refused: the last one called."""
+    guard = [item.split()[0] for item in step_log if item.startswith(("allowed", "blocked"))][-1]
+    return ["allowed"] if guard == "allowed" else ["not blocked"]
 
 
 def outcome_trigger(step_log: list[str]) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typing as t
 
-from statesignals import SignalingMachine, Trigger, transition_completed
+import pytest
+
+from statesignals import MachineError, SignalingMachine, Trigger, transition_completed
 
 calls: list[tuple[str, int]] = []
 
@@ -51,3 +53,21 @@ def test_receivers_for_any_model_and_for_one_model_run_in_connection_order() -> 
     transition_completed.disconnect(first)
     watched.reopen()
     assert calls == [("first", 1), ("second", 1), ("second", 2), ("second", 1)]
+
+
+def test_class_receiver_of_a_denial_hears_it_when_no_global_signal_has_receivers() -> None:
+    denials: list[tuple[int, str]] = []
+
+    def denied(sender: Ticket, **payload: t.Any) -> None:
+        denials.append((sender.number, payload["reason"]))
+
+    Ticket.on_denied("reopen")(denied)
+    try:
+        ticket = Ticket(3)
+        with pytest.raises(MachineError):
+            ticket.reopen()
+        ticket.close()
+        ticket.reopen()
+    finally:
+        Ticket.disconnect(denied)
+    assert denials == [(3, "invalid_trigger")]
