@@ -121,8 +121,14 @@ bind_next_methods(SignalingState, SignalingState, "enter", "exit")
 class SignalingCondition(Condition):
     """A guard that records its label on the event data when it refuses."""
 
+    _next_check: t.Callable[[EventData], bool]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingCondition, "check")
+
     def check(self, event_data: EventData) -> bool:
-        if super().check(event_data):
+        if self._next_check(event_data):
             return True
         refused: list[str] | None = getattr(event_data, "failed_conditions", None)
         if refused is None:
@@ -130,6 +136,9 @@ class SignalingCondition(Condition):
             event_data.failed_conditions = refused  # type: ignore[attr-defined]
         refused.append(condition_label(self))
         return False
+
+
+bind_next_methods(SignalingCondition, SignalingCondition, "check")
 
 
 class SignalingTransition(Transition):
@@ -155,13 +164,14 @@ class SignalingEvent(Event):
         return result
 
     def _trigger(self, event_data: EventData) -> bool:
+        # Reporting is skipped when no signal has a receiver: it would send nothing.
         try:
             result = self._next__trigger(event_data)
         except BaseException:
-            if event_data.error is not None:
+            if event_data.error is not None and WorkflowSignal.connected:
                 event_data.machine._report_unsuccessful(event_data)
             raise
-        if not result:
+        if not result and WorkflowSignal.connected:
             event_data.machine._report_unsuccessful(event_data)
         return result
 
