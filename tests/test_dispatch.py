@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import typing as t
 
 import pytest
@@ -71,3 +72,56 @@ def test_class_receiver_of_a_denial_hears_it_when_no_global_signal_has_receivers
     finally:
         Ticket.disconnect(denied)
     assert denials == [(3, "invalid_trigger")]
+
+
+class UrgentTicket(Ticket):
+    pass
+
+
+def test_class_receivers_connected_after_triggers_hear_the_next_ones() -> None:
+    calls.clear()
+    ticket, urgent = Ticket(4), UrgentTicket(5)
+    ticket.close()
+    urgent.close()
+    Ticket.on_enter("open")(first)
+    Ticket.on_exit("closed")(second)
+    try:
+        ticket.reopen()
+        urgent.reopen()
+    finally:
+        Ticket.disconnect(first)
+        Ticket.disconnect(second)
+    ticket.close()
+    ticket.reopen()
+    assert calls == [("second", 4), ("first", 4), ("second", 5), ("first", 5)]
+
+
+def test_class_receiver_stops_hearing_once_garbage_collected() -> None:
+    heard: list[int] = []
+
+    def closed(sender: Ticket, **payload: t.Any) -> None:
+        heard.append(sender.number)
+
+    Ticket.on_transition("close", weak=True)(closed)
+    ticket = Ticket(6)
+    ticket.close()
+    del closed
+    gc.collect()
+    ticket.reopen()
+    ticket.close()
+    assert heard == [6]
+
+
+def test_class_receiver_of_one_transition_is_called_for_that_transition_only() -> None:
+    calls.clear()
+    ticket = Ticket(7)
+    ticket.close()
+    ticket.reopen()
+    Ticket.on_transition("reopen")(first)
+    try:
+        ticket.close()
+        ticket.reopen()
+        UrgentTicket(8).close()
+    finally:
+        Ticket.disconnect(first)
+    assert calls == [("first", 7)]
