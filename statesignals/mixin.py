@@ -31,7 +31,7 @@ from enum import Enum
 from transitions.core import Condition, Event, EventData, Machine, MachineError, State, Transition
 
 from .errors import ReceiverError, WorkflowDefinitionError
-from .receivers import WorkflowSignal, class_signals, dispatch_table
+from .receivers import WorkflowSignal, class_listens, class_signals, dispatch_table
 from .signals import (
     state_entered,
     state_exited,
@@ -106,12 +106,16 @@ class SignalingState(State):
 
     def enter(self, event_data: EventData) -> None:
         self._next_enter(event_data)
-        if state_entered.receivers or class_signals:
+        if state_entered.receivers or (
+            class_signals and class_listens(type(event_data.model), state_entered.name)
+        ):
             event_data.machine._send_state_signal(state_entered, self, event_data)
 
     def exit(self, event_data: EventData) -> None:
         self._next_exit(event_data)
-        if state_exited.receivers or class_signals:
+        if state_exited.receivers or (
+            class_signals and class_listens(type(event_data.model), state_exited.name)
+        ):
             event_data.machine._send_state_signal(state_exited, self, event_data)
 
 
@@ -159,7 +163,15 @@ class SignalingEvent(Event):
 
     def _process(self, event_data: EventData) -> bool:
         result = self._next__process(event_data)
-        if event_data.result and (transition_completed.receivers or class_signals):
+        if event_data.result and (
+            transition_completed.receivers
+            or (
+                class_signals
+                and class_listens(
+                    type(event_data.model), transition_completed.name, event_data.event.name
+                )
+            )
+        ):
             event_data.machine._send_completed(event_data)
         return result
 

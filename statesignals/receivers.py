@@ -68,6 +68,7 @@ class WorkflowSignal(NamedSignal):
             self._coroutine_ids.add(receiver_id)
         self._dispatch_order.clear()
         WorkflowSignal.connected.add(self)
+        _class_listening.clear()
         return super().connect(receiver, sender, weak)
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
@@ -78,6 +79,7 @@ class WorkflowSignal(NamedSignal):
         if not self.receivers:
             WorkflowSignal.connected.discard(self)
         self._dispatch_order.clear()
+        _class_listening.clear()
 
     def _make_cleanup_sender(self, sender_id: c.Hashable) -> c.Callable[[weakref.ref[t.Any]], None]:
         blinker_cleanup = super()._make_cleanup_sender(sender_id)
@@ -260,6 +262,10 @@ class_signals: dict[type, dict[DispatchKey, WorkflowSignal]] = {}
 """Per model class, the signals of its per-transition and per-state receivers.
 Empty until the first such receiver is connected, so senders can skip the lookup."""
 _dispatch_tables: dict[type, dict[DispatchKey, tuple[WorkflowSignal, ...]]] = {}
+_class_listening: dict[type, dict[str, frozenset[str]]] = {}
+"""Per model class and signal name, the triggers or states some per-class receiver
+listens to for it.
+Cleared whenever any receiver is connected or disconnected."""
 
 
 def class_signal(model_class: type, signal_name: str, name: str) -> WorkflowSignal:
@@ -270,6 +276,7 @@ def class_signal(model_class: type, signal_name: str, name: str) -> WorkflowSign
         label = f"{model_class.__qualname__}.{signal_name}[{name}]"
         signals[key] = WorkflowSignal(label)
         _dispatch_tables.clear()
+        _class_listening.clear()
     return signals[key]
 
 
@@ -291,9 +298,31 @@ def dispatch_table(model_class: type) -> dict[DispatchKey, tuple[WorkflowSignal,
     return table
 
 
+def class_listens(model_class: type, signal_name: str, name: str | None = None) -> bool:
+    """Whether a per-class receiver of ``signal_name`` listens for ``model_class``.
+
+    Only receivers about ``name`` (a trigger or a state) count when it is given.
+    Machines ask this for every signal of every trigger, so it costs two dict
+    lookups once the answer for the class is cached.
+    """
+    try:
+        listening = _class_listening[model_class]
+    except KeyError:
+        names: dict[str, set[str]] = {}
+        for (signal, about), signals in dispatch_table(model_class).items():
+            if any(class_signal.receivers for class_signal in signals):
+                names.setdefault(signal, set()).add(about)
+        listening = _class_listening[model_class] = {
+            signal: frozenset(abouts) for signal, abouts in names.items()
+        }
+    about_names = listening.get(signal_name)
+    return about_names is not None and (name is None or name in about_names)
+
+
 __all__ = [
     "SignalNamespace",
     "WorkflowSignal",
+    "class_listens",
     "class_signal",
     "class_signals",
     "dispatch_table",
