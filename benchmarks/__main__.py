@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections.abc as c
 import dataclasses
 import json
 import platform
@@ -11,7 +12,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from .suite import LINES, Row, format_value
+from .suite import LINES, Row, format_value, missing_row
 
 DEFAULT_OUTPUT = Path(__file__).parent / "results" / "latest.json"
 COLUMNS = ("measure", "statesignals", "anchor", "ratio", "target", "met?")
@@ -68,6 +69,14 @@ def _value(label: str, value: float | None, unit: str) -> str:
     return f"{format_value(value, unit)} ({label})"
 
 
+def measure(line: c.Callable[[int], Row], rounds: int) -> Row:
+    """Run one line; a line that raises is reported in the table, not fatal to the run."""
+    try:
+        return line(rounds)
+    except Exception as error:
+        return missing_row(line.__name__, "-", "-", f"failed: {type(error).__name__}: {error}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file")
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for line in LINES:
         if options.only in line.__name__:
-            rows.append(line(options.rounds))
+            rows.append(measure(line, options.rounds))
             print(f"  measured {rows[-1].measure}", file=sys.stderr)
     print(table(rows))
     missed = [row.measure for row in rows if row.met is False]

@@ -11,6 +11,7 @@ thread's CPU time: while other processes hold the CPU, the clock stops.
 
 from __future__ import annotations
 
+import collections.abc as c
 import statistics
 import time
 import timeit
@@ -29,6 +30,17 @@ class Statement:
     namespace: dict[str, t.Any] = field(default_factory=dict)
     operations: int = 1
     setup: str = "pass"
+    before: c.Callable[[], object] = lambda: None
+    """Called, untimed, before each batch: puts the process in the state to measure."""
+    after: c.Callable[[], object] = lambda: None
+    """Called, untimed, after each batch: undoes :attr:`before`."""
+
+    def timed(self, timer: timeit.Timer, number: int) -> float:
+        self.before()
+        try:
+            return timer.timeit(number)
+        finally:
+            self.after()
 
     def timer(self) -> timeit.Timer:
         return timeit.Timer(self.code, self.setup, time.thread_time, self.namespace)
@@ -44,11 +56,11 @@ class Comparison:
     rounds: int
 
 
-def batch_size(timer: timeit.Timer, seconds: float = BATCH_SECONDS) -> int:
-    """How many runs of ``timer``'s statement take about ``seconds``."""
+def batch_size(statement: Statement, timer: timeit.Timer, seconds: float = BATCH_SECONDS) -> int:
+    """How many runs of ``statement`` take about ``seconds``."""
     number = 1
     while True:
-        elapsed = timer.timeit(number)
+        elapsed = statement.timed(timer, number)
         if elapsed >= seconds / 4 or number >= 1 << 24:
             return max(1, round(number * seconds / max(elapsed, 1e-9)))
         number *= 4
@@ -56,15 +68,16 @@ def batch_size(timer: timeit.Timer, seconds: float = BATCH_SECONDS) -> int:
 
 def compare(subject: Statement, anchor: Statement, rounds: int) -> Comparison:
     """Time ``subject`` and ``anchor`` alternately for ``rounds`` rounds."""
+    statements = (subject, anchor)
     timers = (subject.timer(), anchor.timer())
-    numbers = tuple(batch_size(timer) for timer in timers)
+    numbers = tuple(map(batch_size, statements, timers))
     operations = (subject.operations, anchor.operations)
     samples: tuple[list[float], list[float]] = ([], [])
     for round_number in range(rounds):
         first, second = (0, 1) if round_number % 2 == 0 else (1, 0)
         elapsed = [0.0, 0.0]
         for index in (first, second, second, first):
-            elapsed[index] += timers[index].timeit(numbers[index])
+            elapsed[index] += statements[index].timed(timers[index], numbers[index])
         for index in (0, 1):
             samples[index].append(elapsed[index] * 1e9 / (2 * numbers[index] * operations[index]))
     ratios = [s / a for s, a in zip(*samples, strict=True)]
