@@ -6,6 +6,7 @@ import argparse
 import collections.abc as c
 import dataclasses
 import json
+import os
 import platform
 import sys
 import time
@@ -28,9 +29,21 @@ def environment() -> dict[str, str]:
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
-        "machine": f"{platform.system()} {platform.machine()}, {platform.processor() or 'cpu'}",
+        "machine": f"{platform.system()} {platform.machine()}, {cpu_model()} x {os.cpu_count()}",
         **versions,
     }
+
+
+def cpu_model() -> str:
+    """The processor's name as Linux reports it, else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def _installed(distribution: str) -> bool:
