@@ -139,32 +139,43 @@ def receivers_on(
 # Triggers.
 
 
-def trigger_declarative(rounds: int) -> Row:
+def against_transitions(
+    measure: str,
+    code: str,
+    subject: str,
+    model: object,
+    rounds: int,
+    target: Target,
+    operations: int = 2,
+) -> Row:
+    """``code`` run on ``model`` and on a model with its own ``transitions.Machine``."""
+    names = {"MachineError": MachineError}
     comparison = compare(
-        Statement(TOGGLE, {"m": Toggle(0)}, operations=2),
-        Statement(TOGGLE, {"m": machine_toggle(Machine)}, operations=2),
+        Statement(code, {"m": model, **names}, operations),
+        Statement(code, {"m": machine_toggle(Machine), **names}, operations),
         rounds,
     )
-    return timed_row(
+    return timed_row(measure, subject, "transitions Machine", comparison, target)
+
+
+def trigger_declarative(rounds: int) -> Row:
+    return against_transitions(
         "trigger, no receivers",
+        TOGGLE,
         "SignalingMachine model",
-        "transitions Machine",
-        comparison,
+        Toggle(0),
+        rounds,
         Target(max_ratio=1.10),
     )
 
 
 def trigger_mixin(rounds: int) -> Row:
-    comparison = compare(
-        Statement(TOGGLE, {"m": machine_toggle(SignalingCoreMachine)}, operations=2),
-        Statement(TOGGLE, {"m": machine_toggle(Machine)}, operations=2),
-        rounds,
-    )
-    return timed_row(
+    return against_transitions(
         "trigger, no receivers (mixin)",
+        TOGGLE,
         "SignalingCoreMachine",
-        "transitions Machine",
-        comparison,
+        machine_toggle(SignalingCoreMachine),
+        rounds,
         Target(max_ratio=1.10),
     )
 
@@ -200,36 +211,26 @@ def trigger_with_receivers(rounds: int) -> Row:
 
 
 def denied_by_guard(rounds: int) -> Row:
-    comparison = compare(
-        Statement("m.refuse()", {"m": Toggle(0)}),
-        Statement("m.refuse()", {"m": machine_toggle(Machine)}),
-        rounds,
-    )
-    return timed_row(
+    return against_transitions(
         "denied trigger: guard fails",
+        "m.refuse()",
         "SignalingMachine model",
-        "transitions Machine",
-        comparison,
+        Toggle(0),
+        rounds,
         Target(),
+        operations=1,
     )
-
-
-INVALID = "try:\n    m.back()\nexcept MachineError:\n    pass"
 
 
 def denied_invalid(rounds: int) -> Row:
-    names = {"MachineError": MachineError}
-    comparison = compare(
-        Statement(INVALID, {"m": Toggle(0), **names}),
-        Statement(INVALID, {"m": machine_toggle(Machine), **names}),
-        rounds,
-    )
-    return timed_row(
+    return against_transitions(
         "denied trigger: invalid trigger",
+        "try:\n    m.back()\nexcept MachineError:\n    pass",
         "SignalingMachine model",
-        "transitions Machine",
-        comparison,
+        Toggle(0),
+        rounds,
         Target(),
+        operations=1,
     )
 
 
