@@ -55,7 +55,10 @@ def _trigger_method(cls: type, name: str, event: Event) -> c.Callable[..., bool]
     fire = event.trigger
 
     def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
-        return bool(fire(self, *args, **kwargs))
+        if args or kwargs:
+            return bool(fire(self, *args, **kwargs))
+        # Most triggers take no arguments: a plain call skips repacking them.
+        return bool(fire(self))
 
     return _generated(trigger, cls, name, f"Fire the {name!r} trigger.")
 

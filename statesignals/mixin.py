@@ -31,7 +31,7 @@ from enum import Enum
 from transitions.core import Condition, Event, EventData, Machine, MachineError, State, Transition
 
 from .errors import ReceiverError, WorkflowDefinitionError
-from .receivers import WorkflowSignal, class_signals, dispatch_table
+from .receivers import WorkflowSignal, class_listens, class_signals, dispatch_table
 from .signals import (
     state_entered,
     state_exited,
@@ -77,25 +77,64 @@ def condition_label(condition: Condition) -> str:
     return name if condition.target else f"not {name}"
 
 
+def bind_next_methods(cls: type, owner: type, *names: str) -> None:
+    """Store on ``cls``, as ``_next_<name>``, the method ``super(owner, cls).<name>`` finds.
+
+    The signaling methods run on every trigger. Calling the wrapped class's
+    method through this alias is an ordinary method call, while a zero-argument
+    ``super()`` call costs about 70 ns more on CPython 3.11. It finds the same
+    method: the owner's ``__init_subclass__`` binds it again for every subclass
+    and composed variant, from the classes after ``owner`` in its MRO. Unlike
+    ``super()``, it does not see a method replaced on a base class after the
+    subclass was created.
+    """
+    following = cls.__mro__[cls.__mro__.index(owner) + 1 :]
+    for name in names:
+        for klass in following:
+            if name in vars(klass):
+                setattr(cls, f"_next_{name}", vars(klass)[name])
+                break
+
+
 class SignalingState(State):
     """A state that sends ``state_exited`` and ``state_entered``."""
 
+    _next_enter: t.Callable[[EventData], None]
+    _next_exit: t.Callable[[EventData], None]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingState, "enter", "exit")
+
     def enter(self, event_data: EventData) -> None:
-        super().enter(event_data)
-        if state_entered.receivers or class_signals:
+        self._next_enter(event_data)
+        if state_entered.receivers or (
+            class_signals and class_listens(type(event_data.model), state_entered.name)
+        ):
             event_data.machine._send_state_signal(state_entered, self, event_data)
 
     def exit(self, event_data: EventData) -> None:
-        super().exit(event_data)
-        if state_exited.receivers or class_signals:
+        self._next_exit(event_data)
+        if state_exited.receivers or (
+            class_signals and class_listens(type(event_data.model), state_exited.name)
+        ):
             event_data.machine._send_state_signal(state_exited, self, event_data)
+
+
+bind_next_methods(SignalingState, SignalingState, "enter", "exit")
 
 
 class SignalingCondition(Condition):
     """A guard that records its label on the event data when it refuses."""
 
+    _next_check: t.Callable[[EventData], bool]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingCondition, "check")
+
     def check(self, event_data: EventData) -> bool:
-        if super().check(event_data):
+        if self._next_check(event_data):
             return True
         refused: list[str] | None = getattr(event_data, "failed_conditions", None)
         if refused is None:
@@ -103,6 +142,9 @@ class SignalingCondition(Condition):
             event_data.failed_conditions = refused  # type: ignore[attr-defined]
         refused.append(condition_label(self))
         return False
+
+
+bind_next_methods(SignalingCondition, SignalingCondition, "check")
 
 
 class SignalingTransition(Transition):
@@ -114,22 +156,41 @@ class SignalingTransition(Transition):
 class SignalingEvent(Event):
     """An event that reports how its trigger ended."""
 
+    _next__process: t.Callable[[EventData], bool]
+    _next__trigger: t.Callable[[EventData], bool]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingEvent, "_process", "_trigger")
+
     def _process(self, event_data: EventData) -> bool:
-        result = super()._process(event_data)
-        if event_data.result and (transition_completed.receivers or class_signals):
+        result = self._next__process(event_data)
+        if event_data.result and (
+            transition_completed.receivers
+            or (
+                class_signals
+                and class_listens(
+                    type(event_data.model), transition_completed.name, event_data.event.name
+                )
+            )
+        ):
             event_data.machine._send_completed(event_data)
         return result
 
     def _trigger(self, event_data: EventData) -> bool:
+        # Reporting is skipped when no signal has a receiver: it would send nothing.
         try:
-            result = super()._trigger(event_data)
+            result = self._next__trigger(event_data)
         except BaseException:
-            if event_data.error is not None:
+            if event_data.error is not None and WorkflowSignal.connected:
                 event_data.machine._report_unsuccessful(event_data)
             raise
-        if not result:
+        if not result and WorkflowSignal.connected:
             event_data.machine._report_unsuccessful(event_data)
         return result
+
+
+bind_next_methods(SignalingEvent, SignalingEvent, "_process", "_trigger")
 
 
 _CT = t.TypeVar("_CT", bound=type)
@@ -168,9 +229,11 @@ class SignalingMixin(_MachineBase):
     """
 
     receiver_errors: ReceiverErrorPolicy
+    _next__process: t.Callable[[t.Callable[[], bool]], bool]
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingMixin, "_process")
         cls.state_cls = signaling_class(cls, cls.state_cls, SignalingState)
         cls.transition_cls = signaling_class(cls, cls.transition_cls, SignalingTransition)
         cls.event_cls = signaling_class(cls, cls.event_cls, SignalingEvent)
@@ -190,11 +253,11 @@ class SignalingMixin(_MachineBase):
 
     def _process(self, trigger: t.Callable[[], bool]) -> bool:
         if not WorkflowSignal.connected or _pending_receiver_errors.get() is not None:
-            return super()._process(trigger)
+            return self._next__process(trigger)
         pending: list[Exception] = []
         token = _pending_receiver_errors.set(pending)
         try:
-            result = super()._process(trigger)
+            result = self._next__process(trigger)
         except BaseException as error:
             if pending:
                 self._log_receiver_errors(pending)
@@ -251,18 +314,20 @@ class SignalingMixin(_MachineBase):
         self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
     ) -> None:
         model = event_data.model
-        targeted = dispatch_table(type(model)).get((signal.name, name))
+        # class_signals stays empty until a per-class receiver is connected.
+        targeted = dispatch_table(type(model)).get((signal.name, name)) if class_signals else None
         if not (signal.receivers or targeted):
             return
         payload = self._payload(event_data, moved=signal is not transition_denied)
         payload.update(extra)
-        self._deliver(signal, model, payload)
+        if signal.receivers:
+            self._deliver(signal, model, payload)
         for class_signal in targeted or ():
             self._deliver(class_signal, model, payload)
 
     def _deliver(self, signal: WorkflowSignal, model: object, payload: dict[str, t.Any]) -> None:
         try:
-            signal.send(model, **payload)
+            signal.send_payload(model, payload)
         except ReceiverError as group:
             where = (
                 f"{type(model).__qualname__} {payload['trigger']} "
@@ -332,6 +397,7 @@ __all__ = [
     "SignalingMixin",
     "SignalingState",
     "SignalingTransition",
+    "bind_next_methods",
     "condition_label",
     "signaling_class",
     "state_name",

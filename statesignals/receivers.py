@@ -75,6 +75,7 @@ class WorkflowSignal(NamedSignal):
             connected = super().connect(receiver, sender, weak)
             self._dispatch_order.clear()
             WorkflowSignal.connected.add(self)
+            _class_listening.clear()
         return connected
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
@@ -86,6 +87,7 @@ class WorkflowSignal(NamedSignal):
             if not self.receivers:
                 WorkflowSignal.connected.discard(self)
             self._dispatch_order.clear()
+            _class_listening.clear()
 
     def _make_cleanup_sender(self, sender_id: c.Hashable) -> c.Callable[[weakref.ref[t.Any]], None]:
         blinker_cleanup = super()._make_cleanup_sender(sender_id)
@@ -99,16 +101,21 @@ class WorkflowSignal(NamedSignal):
         return cleanup
 
     def _receiver_ids(self, sender: t.Any) -> tuple[c.Hashable, ...]:
-        sender_id = make_id(sender)
-        key = sender_id if sender_id in self._by_sender else ANY_ID
+        by_sender = self._by_sender
+        key: c.Hashable = ANY_ID
+        # Only when some receiver is connected to one sender does the sender's id matter.
+        if len(by_sender) > (ANY_ID in by_sender):
+            sender_id = make_id(sender)
+            if sender_id in by_sender:
+                key = sender_id
         try:
             return self._dispatch_order[key]
         except KeyError:
             pass
         with self._lock:
-            ids = set(self._by_sender.get(ANY_ID, ()))
+            ids = set(by_sender.get(ANY_ID, ()))
             if key != ANY_ID:
-                ids |= self._by_sender.get(key, set())
+                ids |= by_sender.get(key, set())
             ordered = tuple(sorted(ids, key=lambda rid: self._connected_at.get(rid, -1)))
             self._dispatch_order[key] = ordered
         return ordered
@@ -149,22 +156,45 @@ class WorkflowSignal(NamedSignal):
         is raised with every exception. A coroutine receiver, without
         ``_async_wrapper``, adds an :class:`~statesignals.AsyncReceiverError`.
         """
-        if self.is_muted or not self.receivers:
+        return self.send_payload(sender, kwargs, _async_wrapper)
+
+    def send_payload(
+        self,
+        sender: t.Any,
+        payload: dict[str, t.Any],
+        async_wrapper: c.Callable[
+            [c.Callable[..., c.Coroutine[t.Any, t.Any, t.Any]]], c.Callable[..., t.Any]
+        ]
+        | None = None,
+    ) -> list[tuple[c.Callable[..., t.Any], t.Any]]:
+        """:meth:`send` with the keyword arguments in one dict, which is not copied.
+
+        Machines send every signal this way: on the path of every trigger,
+        repacking the payload into a new dict for each signal is a cost worth saving.
+        """
+        receivers = self.receivers
+        if self.is_muted or not receivers:
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
         errors: list[Exception] = []
         for receiver_id in self._receiver_ids(sender):
-            receiver = self._live_receiver(receiver_id)
-            if receiver is None:
+            # _live_receiver, inlined: this loop runs for every signal of every trigger.
+            receiver = receivers.get(receiver_id)
+            if isinstance(receiver, weakref.ref):
+                receiver = receiver()
+                if receiver is None:
+                    self._disconnect(receiver_id, ANY_ID)
+                    continue
+            elif receiver is None:
                 continue
             call = receiver
             if receiver_id in self._coroutine_ids:
-                if _async_wrapper is None:
+                if async_wrapper is None:
                     errors.append(self._sync_send_error(receiver))
                     continue
-                call = _async_wrapper(receiver)
+                call = async_wrapper(receiver)
             try:
-                results.append((receiver, call(sender, **kwargs)))
+                results.append((receiver, call(sender, **payload)))
             except Exception as error:
                 errors.append(error)
         if errors:
@@ -242,6 +272,10 @@ class_signals: dict[type, dict[DispatchKey, WorkflowSignal]] = {}
 """Per model class, the signals of its per-transition and per-state receivers.
 Empty until the first such receiver is connected, so senders can skip the lookup."""
 _dispatch_tables: dict[type, dict[DispatchKey, tuple[WorkflowSignal, ...]]] = {}
+_class_listening: dict[type, dict[str, frozenset[str]]] = {}
+"""Per model class and signal name, the triggers or states some per-class receiver
+listens to for it.
+Cleared whenever any receiver is connected or disconnected."""
 
 
 def class_signal(model_class: type, signal_name: str, name: str) -> WorkflowSignal:
@@ -252,6 +286,7 @@ def class_signal(model_class: type, signal_name: str, name: str) -> WorkflowSign
         label = f"{model_class.__qualname__}.{signal_name}[{name}]"
         signals[key] = WorkflowSignal(label)
         _dispatch_tables.clear()
+        _class_listening.clear()
     return signals[key]
 
 
@@ -273,9 +308,31 @@ def dispatch_table(model_class: type) -> dict[DispatchKey, tuple[WorkflowSignal,
     return table
 
 
+def class_listens(model_class: type, signal_name: str, name: str | None = None) -> bool:
+    """Whether a per-class receiver of ``signal_name`` listens for ``model_class``.
+
+    Only receivers about ``name`` (a trigger or a state) count when it is given.
+    Machines ask this for every signal of every trigger, so it costs two dict
+    lookups once the answer for the class is cached.
+    """
+    try:
+        listening = _class_listening[model_class]
+    except KeyError:
+        names: dict[str, set[str]] = {}
+        for (signal, about), signals in dispatch_table(model_class).items():
+            if any(class_signal.receivers for class_signal in signals):
+                names.setdefault(signal, set()).add(about)
+        listening = _class_listening[model_class] = {
+            signal: frozenset(abouts) for signal, abouts in names.items()
+        }
+    about_names = listening.get(signal_name)
+    return about_names is not None and (name is None or name in about_names)
+
+
 __all__ = [
     "SignalNamespace",
     "WorkflowSignal",
+    "class_listens",
     "class_signal",
     "class_signals",
     "dispatch_table",
