@@ -11,7 +11,23 @@ from .errors import (
     WorkflowDefinitionError,
     WorkflowLookupError,
 )
-from .machine import SignalingMachine, Trigger
+from .machine import AsyncTrigger, SignalingMachine, Trigger
+from .machines import (
+    SignalingAsyncGraphMachine,
+    SignalingAsyncMachine,
+    SignalingGraphMachine,
+    SignalingHierarchicalAsyncGraphMachine,
+    SignalingHierarchicalAsyncMachine,
+    SignalingHierarchicalGraphMachine,
+    SignalingHierarchicalMachine,
+    SignalingHierarchicalMarkupMachine,
+    SignalingLockedGraphMachine,
+    SignalingLockedHierarchicalGraphMachine,
+    SignalingLockedHierarchicalMachine,
+    SignalingLockedMachine,
+    SignalingMarkupMachine,
+    get_machine_class,
+)
 from .mixin import SignalingCoreMachine, SignalingMixin
 from .signals import (
     signals,
@@ -24,15 +40,30 @@ from .signals import (
 
 __all__ = [
     "AsyncReceiverError",
+    "AsyncTrigger",
     "MachineError",
     "ReceiverError",
+    "SignalingAsyncGraphMachine",
+    "SignalingAsyncMachine",
     "SignalingCoreMachine",
+    "SignalingGraphMachine",
+    "SignalingHierarchicalAsyncGraphMachine",
+    "SignalingHierarchicalAsyncMachine",
+    "SignalingHierarchicalGraphMachine",
+    "SignalingHierarchicalMachine",
+    "SignalingHierarchicalMarkupMachine",
+    "SignalingLockedGraphMachine",
+    "SignalingLockedHierarchicalGraphMachine",
+    "SignalingLockedHierarchicalMachine",
+    "SignalingLockedMachine",
     "SignalingMachine",
+    "SignalingMarkupMachine",
     "SignalingMixin",
     "StateSignalsError",
     "Trigger",
     "WorkflowDefinitionError",
     "WorkflowLookupError",
+    "get_machine_class",
     "signals",
     "state_entered",
     "state_exited",

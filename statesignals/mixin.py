@@ -23,12 +23,26 @@ Where each signal comes from:
 
 from __future__ import annotations
 
+import asyncio
+import collections.abc as c
+import functools
 import logging
 import typing as t
+from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
 
-from transitions.core import Condition, Event, EventData, Machine, MachineError, State, Transition
+from transitions.core import (
+    Condition,
+    Event,
+    EventData,
+    Machine,
+    MachineError,
+    State,
+    Transition,
+)
+from transitions.extensions.asyncio import AsyncMachine
+from transitions.extensions.nesting import HierarchicalMachine
 
 from .errors import ReceiverError, WorkflowDefinitionError
 from .receivers import WorkflowSignal, class_signals, dispatch_table
@@ -48,12 +62,37 @@ RECEIVER_ERROR_POLICIES: tuple[ReceiverErrorPolicy, ...] = ("raise", "log")
 
 _LOGGER = logging.getLogger("statesignals")
 
+
+class PendingReceiverErrors(list[Exception]):
+    """The receiver errors of the trigger being processed, raised when it returns.
+
+    ``owner`` is the asyncio task that opened the scope (None in synchronous
+    code): a task created inside a trigger inherits the context variable, but
+    its triggers must surface their own errors, not add to a list that the
+    creating trigger may already have raised.
+    """
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: object) -> None:
+        super().__init__()
+        self.owner = owner
+
+
 # Receiver errors of the trigger being processed in this context (None outside
 # any trigger). Triggers fired from inside callbacks or receivers add to the
 # outermost trigger's list, so a receiver's error never interrupts a transition.
-_pending_receiver_errors: ContextVar[list[Exception] | None] = ContextVar(
+_pending_receiver_errors: ContextVar[PendingReceiverErrors | None] = ContextVar(
     "statesignals_pending_receiver_errors", default=None
 )
+
+
+def _current_task() -> object:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
 
 if t.TYPE_CHECKING:
     _MachineBase = Machine
@@ -68,6 +107,13 @@ def state_name(state: State | str | Enum) -> str:
     if isinstance(state, Enum):
         return state.name
     return state
+
+
+def model_state_name(value: t.Any) -> str:
+    """The name of a model's state attribute; parallel states joined by ``", "``."""
+    if isinstance(value, list):
+        return ", ".join(model_state_name(item) for item in value)
+    return state_name(value)
 
 
 def condition_label(condition: Condition) -> str:
@@ -97,12 +143,17 @@ class SignalingCondition(Condition):
     def check(self, event_data: EventData) -> bool:
         if super().check(event_data):
             return True
-        refused: list[str] | None = getattr(event_data, "failed_conditions", None)
-        if refused is None:
-            refused = []
-            event_data.failed_conditions = refused  # type: ignore[attr-defined]
-        refused.append(condition_label(self))
+        record_refusal(event_data, self)
         return False
+
+
+def record_refusal(event_data: EventData, condition: Condition) -> None:
+    """Add ``condition``'s label to ``event_data.failed_conditions``."""
+    refused: list[str] | None = getattr(event_data, "failed_conditions", None)
+    if refused is None:
+        refused = []
+        event_data.failed_conditions = refused  # type: ignore[attr-defined]
+    refused.append(condition_label(condition))
 
 
 class SignalingTransition(Transition):
@@ -135,24 +186,60 @@ class SignalingEvent(Event):
 _CT = t.TypeVar("_CT", bound=type)
 
 
-def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
-    """``base`` with ``signaling``'s behaviour added in front of it.
+@functools.cache
+def signaling_variants() -> dict[type, type]:
+    """The signaling class written for each ``transitions`` state, transition,
+    condition and event class, from the most to the least specific.
 
-    ``signaling`` itself when ``base`` is what it was written for; otherwise a
-    new subclass, named so that pickle finds it as an attribute of ``machine_cls``.
+    Static classes, so that pickle finds them by module and name.
     """
-    if issubclass(base, signaling):
+    from . import asynchronous, graph, locking, nesting
+
+    return {
+        **asynchronous.SIGNALING_VARIANTS,
+        **graph.SIGNALING_VARIANTS,
+        **locking.SIGNALING_VARIANTS,
+        **nesting.SIGNALING_VARIANTS,
+        State: SignalingState,
+        Condition: SignalingCondition,
+        Transition: SignalingTransition,
+        Event: SignalingEvent,
+    }
+
+
+def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
+    """``base`` with the signaling behaviour written for it (or its nearest
+    ``transitions`` ancestor) added in front.
+
+    The static class itself when ``base`` is a ``transitions`` class; otherwise
+    a new subclass, named so that pickle finds it as an attribute of ``machine_cls``.
+    ``signaling`` is the fallback for a ``base`` outside ``transitions``' hierarchy.
+    """
+    variants = signaling_variants()
+    if issubclass(base, signaling) or any(issubclass(base, v) for v in variants.values()):
         return base
-    if base in signaling.__bases__:
-        return t.cast(_CT, signaling)
+    ancestor = next((klass for klass in base.__mro__ if klass in variants), None)
+    if ancestor is base:
+        return t.cast(_CT, variants[base])
+    if ancestor is not None:
+        signaling = variants[ancestor]
     attributes: dict[str, t.Any] = {"__module__": machine_cls.__module__}
     if issubclass(base, Transition):
         attributes["condition_cls"] = signaling_class(
             machine_cls, base.condition_cls, SignalingCondition
         )
     variant = type(f"Signaling{base.__name__}", (signaling, base), attributes)
-    slot = {State: "state_cls", Transition: "transition_cls", Event: "event_cls"}.get(
-        signaling.__bases__[0]
+    slot = next(
+        (
+            name
+            for kind, name in (
+                (State, "state_cls"),
+                (Transition, "transition_cls"),
+                (Event, "event_cls"),
+            )
+            if issubclass(base, kind)
+        ),
+        None,
     )
     if slot is not None:
         variant.__qualname__ = f"{machine_cls.__qualname__}.{slot}"
@@ -162,18 +249,26 @@ def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
 class SignalingMixin(_MachineBase):
     """Makes a ``transitions`` machine class send the workflow signals.
 
-    Put it first among the bases: ``class M(SignalingMixin, Machine)``. It adds
-    one keyword argument, ``receiver_errors`` (``"raise"``, the default, or
-    ``"log"``), saying what happens when receivers raise.
+    Put it first among the bases: ``class M(SignalingMixin, Machine)``; any
+    ``transitions`` machine class works (nested, async, locked, graph, markup and
+    their combinations). It adds one keyword argument, ``receiver_errors``
+    (``"raise"``, the default, or ``"log"``), saying what happens when receivers raise.
     """
 
     receiver_errors: ReceiverErrorPolicy
+
+    _asynchronous: t.ClassVar[bool] = False
+    """Whether states, events and triggers are coroutines (an ``AsyncMachine``)."""
+    _nested: t.ClassVar[bool] = False
+    """Whether triggers run through ``HierarchicalMachine.trigger_event``."""
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.state_cls = signaling_class(cls, cls.state_cls, SignalingState)
         cls.transition_cls = signaling_class(cls, cls.transition_cls, SignalingTransition)
         cls.event_cls = signaling_class(cls, cls.event_cls, SignalingEvent)
+        cls._asynchronous = issubclass(cls, AsyncMachine)
+        cls._nested = issubclass(cls, HierarchicalMachine)
 
     def __init__(
         self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
@@ -191,10 +286,31 @@ class SignalingMixin(_MachineBase):
     def _process(self, trigger: t.Callable[[], bool]) -> bool:
         if not WorkflowSignal.connected or _pending_receiver_errors.get() is not None:
             return super()._process(trigger)
-        pending: list[Exception] = []
+        with self._receiver_error_scope() as pending:
+            result = super()._process(trigger)
+        if pending:
+            self._surface_receiver_errors(pending)
+        return result
+
+    async def process_context(self, func: t.Callable[[], t.Any], model: object) -> bool:
+        """``AsyncMachine.process_context`` in a receiver-error scope of its own task."""
+        upstream: t.Any = super()
+        pending = _pending_receiver_errors.get()
+        if pending is not None and pending.owner is _current_task():
+            return t.cast(bool, await upstream.process_context(func, model))
+        with self._receiver_error_scope() as pending:
+            result = t.cast(bool, await upstream.process_context(func, model))
+        if pending:
+            self._surface_receiver_errors(pending)
+        return result
+
+    @contextmanager
+    def _receiver_error_scope(self) -> c.Iterator[PendingReceiverErrors]:
+        """Gather receiver errors until the block ends; if it raises, log them instead."""
+        pending = PendingReceiverErrors(_current_task() if self._asynchronous else None)
         token = _pending_receiver_errors.set(pending)
         try:
-            result = super()._process(trigger)
+            yield pending
         except BaseException as error:
             if pending:
                 self._log_receiver_errors(pending)
@@ -205,13 +321,10 @@ class SignalingMixin(_MachineBase):
             raise
         finally:
             _pending_receiver_errors.reset(token)
-        if pending:
-            self._surface_receiver_errors(pending)
-        return result
 
     def _defer_receiver_errors(self, errors: t.Sequence[Exception]) -> None:
         pending = _pending_receiver_errors.get()
-        if pending is not None:
+        if pending is not None and (not self._asynchronous or pending.owner is _current_task()):
             pending.extend(errors)
         else:
             # Outside the processing of a trigger (or in one that began before any
@@ -229,15 +342,121 @@ class SignalingMixin(_MachineBase):
         for error in errors:
             _LOGGER.error("receiver raised %r", error, exc_info=error)
 
+    # Nested machines: HierarchicalMachine fires a trigger through trigger_event,
+    # which visits every (parallel) region; one trigger sends one outcome.
+
+    def _trigger_event(self, event_data: EventData, trigger: str) -> t.Any:
+        upstream: t.Any = super()
+        if self._asynchronous:
+            return self._trigger_event_async(upstream, event_data, trigger)
+        try:
+            result = upstream._trigger_event(event_data, trigger)
+        except BaseException:
+            if event_data.error is not None:
+                self._report_unsuccessful_nested(event_data, trigger)
+            raise
+        if not result:
+            self._report_unsuccessful_nested(event_data, trigger)
+        return result
+
+    async def _trigger_event_async(
+        self, upstream: t.Any, event_data: EventData, trigger: str
+    ) -> t.Any:
+        try:
+            result = await upstream._trigger_event(event_data, trigger)
+        except BaseException:
+            if event_data.error is not None:
+                await self._report_unsuccessful_nested_async(event_data, trigger)
+            raise
+        if not result:
+            await self._report_unsuccessful_nested_async(event_data, trigger)
+        return result
+
+    def _trigger_event_nested(
+        self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
+    ) -> t.Any:
+        upstream: t.Any = super()
+        if self._asynchronous:
+            return self._trigger_event_nested_async(upstream, event_data, trigger, _state_tree)
+        result = upstream._trigger_event_nested(event_data, trigger, _state_tree)
+        if _state_tree is None:
+            # The outermost call: every region has been visited, finalize_event is next.
+            event_data.regions_result = result  # type: ignore[attr-defined]
+            if result and (transition_completed.receivers or class_signals):
+                self._send_completed(event_data)
+        return result
+
+    async def _trigger_event_nested_async(
+        self,
+        upstream: t.Any,
+        event_data: EventData,
+        trigger: str,
+        _state_tree: dict[str, t.Any] | None,
+    ) -> t.Any:
+        result = await upstream._trigger_event_nested(event_data, trigger, _state_tree)
+        if _state_tree is None:
+            event_data.regions_result = result  # type: ignore[attr-defined]
+            if result and (transition_completed.receivers or class_signals):
+                await self._send_completed_async(event_data)
+        return result
+
+    def to_state(self, model: object, state_name: str, *args: t.Any, **kwargs: t.Any) -> None:
+        """``HierarchicalMachine.to_state``, with receiver errors raised when it returns."""
+        upstream: t.Any = super()
+        if self._asynchronous or not WorkflowSignal.connected:
+            upstream.to_state(model, state_name, *args, **kwargs)
+            return
+        if _pending_receiver_errors.get() is not None:
+            upstream.to_state(model, state_name, *args, **kwargs)
+            return
+        with self._receiver_error_scope() as pending:
+            upstream.to_state(model, state_name, *args, **kwargs)
+        if pending:
+            self._surface_receiver_errors(pending)
+
     # Sending.
 
-    def _payload(self, event_data: EventData, moved: bool) -> dict[str, t.Any]:
+    def _transition_names(self, event_data: EventData, signal: WorkflowSignal) -> tuple[str, str]:
         transition = event_data.transition
+        moved = signal is not transition_denied
+        if self._nested:
+            if not moved:
+                # A denial: the model did not move; name the state(s) it is in.
+                here = model_state_name(getattr(event_data.model, self.model_attribute))
+                return here, here
+            # Sent after every region ran: the names recorded in the first region.
+            recorded = getattr(event_data, "transition_names", None)
+            if recorded is not None and signal is transition_completed:
+                return t.cast(tuple[str, str], recorded)
+            if transition is not None:
+                return self._qualified_names(transition)
         if transition is None:
             source = dest = state_name(event_data.state)
         else:
             source = transition.source
             dest = transition.dest if moved and transition.dest is not None else source
+        return source, dest
+
+    def _qualified_names(self, transition: Transition) -> tuple[str, str]:
+        """Full names of a nested transition's source and dest, from the scope it runs in.
+
+        Sources are local to the scope; a dest is local when its first part is a
+        state of the scope and global otherwise, as ``NestedTransition`` resolves it.
+        """
+        prefix: list[str] = getattr(self, "prefix_path", [])
+        source, dest = transition.source, transition.dest
+        if not prefix:
+            return source, source if dest is None else dest
+        separator = self.state_cls.separator  # type: ignore[attr-defined]
+        scope = separator.join(prefix)
+        full_source = f"{scope}{separator}{source}"
+        if dest is None:
+            return full_source, full_source
+        local = dest.split(separator, 1)[0] in self.states
+        return full_source, f"{scope}{separator}{dest}" if local else dest
+
+    def _payload(self, event_data: EventData, signal: WorkflowSignal) -> dict[str, t.Any]:
+        source, dest = self._transition_names(event_data, signal)
         return {
             "trigger": event_data.event.name,
             "source": source,
@@ -247,30 +466,59 @@ class SignalingMixin(_MachineBase):
             "event_data": event_data,
         }
 
+    def _receivers(
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
+    ) -> tuple[tuple[WorkflowSignal, ...], dict[str, t.Any]] | None:
+        """The per-class signals and the payload for one send; None if nobody listens."""
+        targeted = dispatch_table(type(event_data.model)).get((signal.name, name))
+        if not (signal.receivers or targeted):
+            return None
+        payload = self._payload(event_data, signal)
+        payload.update(extra)
+        return targeted or (), payload
+
     def _send(
         self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
     ) -> None:
-        model = event_data.model
-        targeted = dispatch_table(type(model)).get((signal.name, name))
-        if not (signal.receivers or targeted):
+        found = self._receivers(signal, name, event_data, extra)
+        if found is None:
             return
-        payload = self._payload(event_data, moved=signal is not transition_denied)
-        payload.update(extra)
+        targeted, payload = found
+        model = event_data.model
         self._deliver(signal, model, payload)
-        for class_signal in targeted or ():
+        for class_signal in targeted:
             self._deliver(class_signal, model, payload)
+
+    async def _send_async(
+        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+    ) -> None:
+        found = self._receivers(signal, name, event_data, extra)
+        if found is None:
+            return
+        targeted, payload = found
+        model = event_data.model
+        for each in (signal, *targeted):
+            try:
+                await each.send_async(model, **payload)
+            except ReceiverError as group:
+                self._defer_from(each, payload, group)
 
     def _deliver(self, signal: WorkflowSignal, model: object, payload: dict[str, t.Any]) -> None:
         try:
             signal.send(model, **payload)
         except ReceiverError as group:
-            where = (
-                f"{type(model).__qualname__} {payload['trigger']} "
-                f"({payload['source']} -> {payload['dest']})"
-            )
-            for error in group.exceptions:
-                error.add_note(f"raised by a receiver of {signal.name} for {where}")
-            self._defer_receiver_errors(group.exceptions)
+            self._defer_from(signal, payload, group)
+
+    def _defer_from(
+        self, signal: WorkflowSignal, payload: dict[str, t.Any], group: ReceiverError
+    ) -> None:
+        where = (
+            f"{type(payload['model']).__qualname__} {payload['trigger']} "
+            f"({payload['source']} -> {payload['dest']})"
+        )
+        for error in group.exceptions:
+            error.add_note(f"raised by a receiver of {signal.name} for {where}")
+        self._defer_receiver_errors(group.exceptions)
 
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData
@@ -278,45 +526,98 @@ class SignalingMixin(_MachineBase):
         name = state_name(state)
         self._send(signal, name, event_data, state=name)
 
-    def _send_completed(self, event_data: EventData) -> None:
-        transition = event_data.transition
-        internal = transition is not None and transition.dest is None
-        self._send(transition_completed, event_data.event.name, event_data, internal=internal)
+    async def _send_state_signal_async(
+        self, signal: WorkflowSignal, state: State, event_data: EventData
+    ) -> None:
+        name = state_name(state)
+        await self._send_async(signal, name, event_data, state=name)
 
-    def _report_unsuccessful(self, event_data: EventData) -> None:
-        """Send ``transition_denied`` or ``transition_failed`` for an unsuccessful trigger."""
+    def _completed_extra(self, event_data: EventData) -> dict[str, t.Any]:
+        transition = event_data.transition
+        return {"internal": transition is not None and transition.dest is None}
+
+    def _send_completed(self, event_data: EventData) -> None:
+        extra = self._completed_extra(event_data)
+        self._send(transition_completed, event_data.event.name, event_data, **extra)
+
+    async def _send_completed_async(self, event_data: EventData) -> None:
+        extra = self._completed_extra(event_data)
+        await self._send_async(transition_completed, event_data.event.name, event_data, **extra)
+
+    def _unsuccessful(self, event_data: EventData) -> tuple[WorkflowSignal, dict[str, t.Any]]:
+        """Which signal reports an unsuccessful flat trigger, and its extra payload."""
         error = event_data.error
         trigger = event_data.event.name
         state = event_data.state
         invalid = state is not None and state.name not in event_data.event.transitions
         if invalid and isinstance(error, MachineError):
             # Raised by transitions' source check: nothing else runs for an invalid source.
-            self._send_denied(event_data, "invalid_trigger", [], error)
-        elif error is not None:
-            self._send(transition_failed, trigger, event_data, error=error)
-        elif refused := getattr(event_data, "failed_conditions", None):
-            self._send_denied(event_data, "conditions", list(refused), None)
-        else:
-            # ignore_invalid_triggers swallowed the error: hand receivers the one
-            # transitions would have raised.
-            message = f"{self.name}Can't trigger event {trigger} from state {state_name(state)}!"
-            self._send_denied(event_data, "invalid_trigger", [], MachineError(message))
+            return transition_denied, _denial("invalid_trigger", [], error)
+        if error is not None:
+            return transition_failed, {"error": error}
+        if refused := getattr(event_data, "failed_conditions", None):
+            return transition_denied, _denial("conditions", list(refused), None)
+        # ignore_invalid_triggers swallowed the error: hand receivers the one
+        # transitions would have raised.
+        message = f"{self.name}Can't trigger event {trigger} from state {state_name(state)}!"
+        return transition_denied, _denial("invalid_trigger", [], MachineError(message))
 
-    def _send_denied(
-        self,
-        event_data: EventData,
-        reason: str,
-        failed_conditions: list[str],
-        error: MachineError | None,
-    ) -> None:
-        self._send(
-            transition_denied,
-            event_data.event.name,
-            event_data,
-            reason=reason,
-            failed_conditions=failed_conditions,
-            error=error,
-        )
+    def _report_unsuccessful(self, event_data: EventData) -> None:
+        """Send ``transition_denied`` or ``transition_failed`` for an unsuccessful trigger."""
+        signal, extra = self._unsuccessful(event_data)
+        self._send(signal, event_data.event.name, event_data, **extra)
+
+    async def _report_unsuccessful_async(self, event_data: EventData) -> None:
+        signal, extra = self._unsuccessful(event_data)
+        await self._send_async(signal, event_data.event.name, event_data, **extra)
+
+    def _unsuccessful_nested(
+        self, event_data: EventData, trigger: str
+    ) -> tuple[WorkflowSignal, dict[str, t.Any]] | None:
+        """As :meth:`_unsuccessful`, for a trigger fired through ``trigger_event``.
+
+        None for a trigger name that no state of the machine knows: a flat machine
+        raises AttributeError for it before any event runs, and sends nothing either.
+        """
+        error = event_data.error
+        if isinstance(error, asyncio.CancelledError):
+            return None
+        if getattr(event_data, "regions_result", False) is None:
+            if not t.cast(t.Any, self).has_trigger(trigger):
+                return None
+            if not isinstance(error, MachineError):
+                here = getattr(event_data.model, self.model_attribute)
+                error = MachineError(
+                    f"{self.name}Can't trigger event '{trigger}' from state(s) {here}!"
+                )
+            return transition_denied, _denial("invalid_trigger", [], error)
+        if error is not None:
+            return transition_failed, {"error": error}
+        refused = getattr(event_data, "failed_conditions", None) or []
+        return transition_denied, _denial("conditions", list(refused), None)
+
+    def _report_unsuccessful_nested(self, event_data: EventData, trigger: str) -> None:
+        found = self._unsuccessful_nested(event_data, trigger)
+        if found is not None:
+            event_data.event = self._named_event(event_data, trigger)
+            self._send(found[0], trigger, event_data, **found[1])
+
+    async def _report_unsuccessful_nested_async(self, event_data: EventData, trigger: str) -> None:
+        found = self._unsuccessful_nested(event_data, trigger)
+        if found is not None:
+            event_data.event = self._named_event(event_data, trigger)
+            await self._send_async(found[0], trigger, event_data, **found[1])
+
+    def _named_event(self, event_data: EventData, trigger: str) -> Event:
+        # A trigger that no region accepted leaves event_data.event unset.
+        event = event_data.event
+        return event if event is not None else Event(trigger, t.cast(Machine, self))
+
+
+def _denial(
+    reason: str, failed_conditions: list[str], error: MachineError | None
+) -> dict[str, t.Any]:
+    return {"reason": reason, "failed_conditions": failed_conditions, "error": error}
 
 
 class SignalingCoreMachine(SignalingMixin, Machine):
