@@ -200,7 +200,11 @@ def _conveniences(cls: type, machine: Machine) -> dict[str, c.Callable[..., t.An
     for state in state_names(machine):
         name = f"is_{state}" if attribute == "state" else f"is_{attribute}_{state}"
         if name.isidentifier():
-            methods[name] = _is_method(cls, name, machine, machine.get_state(state).value)
+            # A nested state's value is its local name; the model holds the full one.
+            value = machine.get_state(state).value
+            methods[name] = _is_method(
+                cls, name, machine, value if isinstance(value, Enum) else state
+            )
     return methods
 
 
