@@ -39,7 +39,7 @@ Trigger = c.Callable[..., bool]
 """Annotate a trigger's name with this (``pay: Trigger``) so that type checkers
 know the method the workflow adds; ``is_<state>`` and ``may_<trigger>`` too."""
 
-AsyncTrigger = c.Callable[..., c.Awaitable[bool]]
+AsyncTrigger = c.Callable[..., c.Coroutine[t.Any, t.Any, bool]]
 """As :data:`Trigger`, for the triggers and ``may_<trigger>`` checks of a workflow
 whose ``machine_cls`` is asynchronous: they return a coroutine to await."""
 

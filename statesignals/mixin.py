@@ -295,6 +295,8 @@ class SignalingMixin(_MachineBase):
     async def process_context(self, func: t.Callable[[], t.Any], model: object) -> bool:
         """``AsyncMachine.process_context`` in a receiver-error scope of its own task."""
         upstream: t.Any = super()
+        if not WorkflowSignal.connected:
+            return t.cast(bool, await upstream.process_context(func, model))
         pending = _pending_receiver_errors.get()
         if pending is not None and pending.owner is _current_task():
             return t.cast(bool, await upstream.process_context(func, model))

@@ -9,6 +9,7 @@ import pytest
 
 from statesignals import (
     AsyncReceiverError,
+    AsyncTrigger,
     MachineError,
     ReceiverError,
     SignalingAsyncMachine,
@@ -263,6 +264,8 @@ class Upload(SignalingMachine):
     states = ["queued", "sent"]
     initial = "queued"
     transitions = [{"trigger": "send", "source": "queued", "dest": "sent", "conditions": "online"}]
+    send: AsyncTrigger
+    may_send: AsyncTrigger
 
     def __init__(self, online: bool = True) -> None:
         self.is_online = online
@@ -306,6 +309,8 @@ def test_declared_nested_async_workflow_uses_trigger_event() -> None:
         states = ["idle", {"name": "run", "children": ["fetch", "build"], "initial": "fetch"}]
         initial = "idle"
         transitions = [["go", "idle", "run"], ["next_step", "run_fetch", "run_build"]]
+        go: AsyncTrigger
+        next_step: AsyncTrigger
 
     pipeline = Pipeline()
 

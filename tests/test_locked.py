@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import typing as t
 from collections import defaultdict
@@ -53,14 +54,14 @@ def hammer(models: list[t.Any], fire: t.Callable[[t.Any], object]) -> None:
     assert failures == []
 
 
-def observed_per_model() -> tuple[dict[int, list[tuple[str, str]]], t.Callable[..., None]]:
+def observed_per_model() -> dict[int, list[tuple[str, str]]]:
     observed: dict[int, list[tuple[str, str]]] = defaultdict(list)
 
     def receiver(sender: object, **payload: t.Any) -> None:
         observed[id(sender)].append((payload["source"], payload["dest"]))
 
-    transition_completed.connect(receiver)
-    return observed, receiver
+    transition_completed.connect(receiver, weak=False)
+    return observed
 
 
 def assert_one_signal_per_transition_in_order(
@@ -71,7 +72,7 @@ def assert_one_signal_per_transition_in_order(
         signals = observed[id(model)]
         assert signals == model.moves
         # Each transition starts where the one before it ended: none lost or doubled.
-        assert all(prev[1] == nxt[0] for prev, nxt in zip(signals, signals[1:], strict=False))
+        assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(signals))
         total += len(signals)
     assert total == THREADS * TRIGGERS_PER_THREAD
 
@@ -86,7 +87,7 @@ def test_concurrent_triggers_on_shared_models_signal_each_transition_once_in_ord
         send_event=True,
         after_state_change="record_move",
     )
-    observed, receiver = observed_per_model()
+    observed = observed_per_model()
     hammer(models, lambda model: model.advance())
     assert_one_signal_per_transition_in_order(models, observed)
 
@@ -110,7 +111,7 @@ class LockedTote(SignalingMachine):
 
 def test_declared_locked_workflow_locks_instances_the_machine_never_held() -> None:
     models = [LockedTote() for _ in range(MODELS)]
-    observed, receiver = observed_per_model()
+    observed = observed_per_model()
     hammer(models, lambda model: model.advance())
     assert_one_signal_per_transition_in_order(models, observed)
     assert LockedTote.machine.models == []
@@ -118,12 +119,14 @@ def test_declared_locked_workflow_locks_instances_the_machine_never_held() -> No
 
 def test_receivers_run_while_the_machine_lock_is_held() -> None:
     tote = Tote()
-    machine = SignalingLockedMachine(tote, states=CYCLE, transitions=ADVANCE, initial="received")
+    machine: t.Any = SignalingLockedMachine(
+        tote, states=CYCLE, transitions=ADVANCE, initial="received"
+    )
     held: list[bool] = []
 
     def probe(sender: object, **payload: t.Any) -> None:
-        lock = machine.machine_context[0].lock  # type: ignore[attr-defined]
-        held.append(lock.locked() and machine._ident.current == threading.get_ident())  # type: ignore[attr-defined]
+        lock = machine.machine_context[0].lock
+        held.append(lock.locked() and machine._ident.current == threading.get_ident())
 
     transition_completed.connect(probe)
     tote.advance()  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from statesignals import (
     SignalingMarkupMachine,
     SignalingMixin,
     StateSignalsError,
+    Trigger,
     get_machine_class,
     transition_completed,
 )
@@ -152,6 +153,7 @@ def test_a_declared_workflow_picks_its_machine_from_the_lookup() -> None:
         states = ["packed", {"name": "sent", "children": ["out", "back"], "initial": "out"}]
         initial = "packed"
         transitions = [["send", "packed", "sent"]]
+        send: Trigger
 
     seen = completed()
     parcel = Parcel2()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 from transitions.extensions.nesting import NestedState
 
@@ -9,6 +11,7 @@ from statesignals import (
     MachineError,
     SignalingHierarchicalMachine,
     SignalingMachine,
+    Trigger,
     WorkflowDefinitionError,
     transition_completed,
 )
@@ -37,7 +40,7 @@ def log() -> SignalLog:
     return SignalLog().connect()
 
 
-def make_machine(**options: object) -> tuple[Parcel, SignalingHierarchicalMachine]:
+def make_machine(**options: t.Any) -> tuple[Parcel, SignalingHierarchicalMachine]:
     parcel = Parcel()
     options.setdefault("initial", "pending")
     machine = SignalingHierarchicalMachine(
@@ -277,6 +280,10 @@ class Shipment(SignalingMachine):
     states = STATES
     transitions = TRANSITIONS
     initial = "pending"
+    ship: Trigger
+    move: Trigger
+    may_move: Trigger
+    is_shipping_transit: Trigger
 
 
 def test_a_declared_nested_workflow_starts_in_the_initial_leaf() -> None:
@@ -344,6 +351,8 @@ def test_a_declared_parallel_state_runs_every_region() -> None:
             ["settle", "busy_payment_open", "busy_payment_settled"],
             ["settle", "busy_stock_open", "busy_stock_settled"],
         ]
+        start: Trigger
+        settle: Trigger
 
     order = Fulfilment()
     completed: list[str] = []
@@ -368,6 +377,8 @@ def test_a_workflow_class_embeds_as_children_and_remaps_its_final_state() -> Non
         states = ["idle", {"name": "count", "children": Counter, "remap": {"done": "idle"}}]
         initial = "idle"
         transitions = [["start", "idle", "count"]]
+        start: Trigger
+        finish: Trigger
 
     inventory = Inventory()
     inventory.start()
