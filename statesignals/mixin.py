@@ -24,11 +24,9 @@ Where each signal comes from:
 from __future__ import annotations
 
 import asyncio
-import collections.abc as c
 import functools
 import logging
 import typing as t
-from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
 
@@ -66,17 +64,33 @@ _LOGGER = logging.getLogger("statesignals")
 class PendingReceiverErrors(list[Exception]):
     """The receiver errors of the trigger being processed, raised when it returns.
 
-    ``owner`` is the asyncio task that opened the scope (None in synchronous
-    code): a task created inside a trigger inherits the context variable, but
-    its triggers must surface their own errors, not add to a list that the
-    creating trigger may already have raised.
+    Entering it makes it the current collection; if the block raises, the errors
+    gathered so far are logged (and noted on the exception) instead of being lost.
+    ``owner`` is the asyncio task that opened it (None in synchronous code): a task
+    created inside a trigger inherits the context variable, but its triggers must
+    surface their own errors, not add to a list the creating trigger may already
+    have raised.
     """
 
-    __slots__ = ("owner",)
+    __slots__ = ("_token", "log", "owner")
 
-    def __init__(self, owner: object) -> None:
+    def __init__(self, owner: object, log: t.Callable[[list[Exception]], None]) -> None:
         super().__init__()
         self.owner = owner
+        self.log = log
+
+    def __enter__(self) -> PendingReceiverErrors:
+        self._token = _pending_receiver_errors.set(self)
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        _pending_receiver_errors.reset(self._token)
+        if error is not None and self:
+            self.log(self)
+            error.add_note(
+                f"{len(self)} receiver error(s) of the same trigger were logged "
+                "on the 'statesignals' logger"
+            )
 
 
 # Receiver errors of the trigger being processed in this context (None outside
@@ -306,23 +320,10 @@ class SignalingMixin(_MachineBase):
             self._surface_receiver_errors(pending)
         return result
 
-    @contextmanager
-    def _receiver_error_scope(self) -> c.Iterator[PendingReceiverErrors]:
-        """Gather receiver errors until the block ends; if it raises, log them instead."""
-        pending = PendingReceiverErrors(_current_task() if self._asynchronous else None)
-        token = _pending_receiver_errors.set(pending)
-        try:
-            yield pending
-        except BaseException as error:
-            if pending:
-                self._log_receiver_errors(pending)
-                error.add_note(
-                    f"{len(pending)} receiver error(s) of the same trigger were logged "
-                    "on the 'statesignals' logger"
-                )
-            raise
-        finally:
-            _pending_receiver_errors.reset(token)
+    def _receiver_error_scope(self) -> PendingReceiverErrors:
+        """A new collection for the receiver errors of the trigger about to run."""
+        owner = _current_task() if self._asynchronous else None
+        return PendingReceiverErrors(owner, self._log_receiver_errors)
 
     def _defer_receiver_errors(self, errors: t.Sequence[Exception]) -> None:
         pending = _pending_receiver_errors.get()
@@ -418,26 +419,20 @@ class SignalingMixin(_MachineBase):
 
     # Sending.
 
-    def _transition_names(self, event_data: EventData, signal: WorkflowSignal) -> tuple[str, str]:
-        transition = event_data.transition
-        moved = signal is not transition_denied
-        if self._nested:
-            if not moved:
-                # A denial: the model did not move; name the state(s) it is in.
-                here = model_state_name(getattr(event_data.model, self.model_attribute))
-                return here, here
-            # Sent after every region ran: the names recorded in the first region.
-            recorded = getattr(event_data, "transition_names", None)
-            if recorded is not None and signal is transition_completed:
-                return t.cast(tuple[str, str], recorded)
-            if transition is not None:
-                return self._qualified_names(transition)
-        if transition is None:
-            source = dest = state_name(event_data.state)
-        else:
-            source = transition.source
-            dest = transition.dest if moved and transition.dest is not None else source
-        return source, dest
+    def _nested_names(self, event_data: EventData, signal: WorkflowSignal) -> tuple[str, str]:
+        """Full source and dest names for a signal of a nested machine."""
+        if signal is transition_denied:
+            # The model did not move; name the state(s) it is in.
+            here = model_state_name(getattr(event_data.model, self.model_attribute))
+            return here, here
+        # Sent after every region ran: the names recorded in the first region.
+        recorded = getattr(event_data, "transition_names", None)
+        if recorded is not None and signal is transition_completed:
+            return t.cast(tuple[str, str], recorded)
+        if event_data.transition is not None:
+            return self._qualified_names(event_data.transition)
+        here = state_name(event_data.state)
+        return here, here
 
     def _qualified_names(self, transition: Transition) -> tuple[str, str]:
         """Full names of a nested transition's source and dest, from the scope it runs in.
@@ -458,7 +453,15 @@ class SignalingMixin(_MachineBase):
         return full_source, f"{scope}{separator}{dest}" if local else dest
 
     def _payload(self, event_data: EventData, signal: WorkflowSignal) -> dict[str, t.Any]:
-        source, dest = self._transition_names(event_data, signal)
+        transition = event_data.transition
+        if self._nested:
+            source, dest = self._nested_names(event_data, signal)
+        elif transition is None:
+            source = dest = state_name(event_data.state)
+        else:
+            source = transition.source
+            target = transition.dest
+            dest = target if target is not None and signal is not transition_denied else source
         return {
             "trigger": event_data.event.name,
             "source": source,
@@ -468,38 +471,29 @@ class SignalingMixin(_MachineBase):
             "event_data": event_data,
         }
 
-    def _receivers(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
-    ) -> tuple[tuple[WorkflowSignal, ...], dict[str, t.Any]] | None:
-        """The per-class signals and the payload for one send; None if nobody listens."""
-        targeted = dispatch_table(type(event_data.model)).get((signal.name, name))
-        if not (signal.receivers or targeted):
-            return None
-        payload = self._payload(event_data, signal)
-        payload.update(extra)
-        return targeted or (), payload
-
     def _send(
         self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
     ) -> None:
-        found = self._receivers(signal, name, event_data, extra)
-        if found is None:
-            return
-        targeted, payload = found
         model = event_data.model
+        targeted = dispatch_table(type(model)).get((signal.name, name))
+        if not (signal.receivers or targeted):
+            return
+        payload = self._payload(event_data, signal)
+        payload.update(extra)
         self._deliver(signal, model, payload)
-        for class_signal in targeted:
+        for class_signal in targeted or ():
             self._deliver(class_signal, model, payload)
 
     async def _send_async(
         self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
     ) -> None:
-        found = self._receivers(signal, name, event_data, extra)
-        if found is None:
-            return
-        targeted, payload = found
         model = event_data.model
-        for each in (signal, *targeted):
+        targeted = dispatch_table(type(model)).get((signal.name, name))
+        if not (signal.receivers or targeted):
+            return
+        payload = self._payload(event_data, signal)
+        payload.update(extra)
+        for each in (signal, *(targeted or ())):
             try:
                 await each.send_async(model, **payload)
             except ReceiverError as group:
@@ -534,17 +528,17 @@ class SignalingMixin(_MachineBase):
         name = state_name(state)
         await self._send_async(signal, name, event_data, state=name)
 
-    def _completed_extra(self, event_data: EventData) -> dict[str, t.Any]:
-        transition = event_data.transition
-        return {"internal": transition is not None and transition.dest is None}
-
     def _send_completed(self, event_data: EventData) -> None:
-        extra = self._completed_extra(event_data)
-        self._send(transition_completed, event_data.event.name, event_data, **extra)
+        transition = event_data.transition
+        internal = transition is not None and transition.dest is None
+        self._send(transition_completed, event_data.event.name, event_data, internal=internal)
 
     async def _send_completed_async(self, event_data: EventData) -> None:
-        extra = self._completed_extra(event_data)
-        await self._send_async(transition_completed, event_data.event.name, event_data, **extra)
+        transition = event_data.transition
+        internal = transition is not None and transition.dest is None
+        await self._send_async(
+            transition_completed, event_data.event.name, event_data, internal=internal
+        )
 
     def _unsuccessful(self, event_data: EventData) -> tuple[WorkflowSignal, dict[str, t.Any]]:
         """Which signal reports an unsuccessful flat trigger, and its extra payload."""
