@@ -198,6 +198,7 @@ class SignalingEvent(Event):
 
 
 _CT = t.TypeVar("_CT", bound=type)
+_R = t.TypeVar("_R")
 
 
 @functools.cache
@@ -300,8 +301,14 @@ class SignalingMixin(_MachineBase):
     def _process(self, trigger: t.Callable[[], bool]) -> bool:
         if not WorkflowSignal.connected or _pending_receiver_errors.get() is not None:
             return super()._process(trigger)
+        return self._outermost(functools.partial(super()._process, trigger))
+
+    def _outermost(self, run: t.Callable[[], _R]) -> _R:
+        """Run the outermost trigger; then raise (or log) what its receivers raised."""
+        if not WorkflowSignal.connected or _pending_receiver_errors.get() is not None:
+            return run()
         with self._receiver_error_scope() as pending:
-            result = super()._process(trigger)
+            result = run()
         if pending:
             self._surface_receiver_errors(pending)
         return result
@@ -402,20 +409,6 @@ class SignalingMixin(_MachineBase):
             if result and (transition_completed.receivers or class_signals):
                 await self._send_completed_async(event_data)
         return result
-
-    def to_state(self, model: object, state_name: str, *args: t.Any, **kwargs: t.Any) -> None:
-        """``HierarchicalMachine.to_state``, with receiver errors raised when it returns."""
-        upstream: t.Any = super()
-        if self._asynchronous or not WorkflowSignal.connected:
-            upstream.to_state(model, state_name, *args, **kwargs)
-            return
-        if _pending_receiver_errors.get() is not None:
-            upstream.to_state(model, state_name, *args, **kwargs)
-            return
-        with self._receiver_error_scope() as pending:
-            upstream.to_state(model, state_name, *args, **kwargs)
-        if pending:
-            self._surface_receiver_errors(pending)
 
     # Sending.
 

@@ -13,6 +13,7 @@ machine gives.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from transitions.core import EventData
@@ -36,9 +37,17 @@ class SignalingNestedTransition(SignalingTransition, NestedTransition):
     """A nested transition; also reports ``HierarchicalMachine.to_state`` moves."""
 
     def execute(self, event_data: EventData) -> bool:
+        if isinstance(event_data.event, NestedEvent):
+            return super().execute(event_data)
+        # HierarchicalMachine.to_state runs a transition outside any event: it is
+        # the outermost trigger, and nothing else reports its completion.
+        return t.cast(
+            bool, event_data.machine._outermost(functools.partial(self._move, event_data))
+        )
+
+    def _move(self, event_data: EventData) -> bool:
         result = super().execute(event_data)
-        if result and not isinstance(event_data.event, NestedEvent):
-            # HierarchicalMachine.to_state runs a transition outside any event.
+        if result:
             event_data.transition = self
             if transition_completed.receivers or class_signals:
                 event_data.machine._send_completed(event_data)

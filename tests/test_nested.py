@@ -9,6 +9,7 @@ from transitions.extensions.nesting import NestedState
 
 from statesignals import (
     MachineError,
+    ReceiverError,
     SignalingHierarchicalMachine,
     SignalingMachine,
     Trigger,
@@ -435,3 +436,15 @@ def test_a_child_declared_twice_is_rejected() -> None:
             machine_cls = SignalingHierarchicalMachine
             states = [{"name": "shipping", "children": ["packed", "packed"]}]
             initial = "shipping"
+
+
+def test_receiver_errors_during_to_state_are_raised_once_it_returned() -> None:
+    def broken(sender: object, **payload: object) -> None:
+        raise LookupError("no such depot")
+
+    transition_completed.connect(broken)
+    parcel, _ = make_machine()
+    with pytest.raises(ReceiverError) as raised:
+        parcel.to("shipping_transit")  # type: ignore[attr-defined]
+    assert parcel.state == "shipping_transit"  # type: ignore[attr-defined]
+    assert [str(error) for error in raised.value.exceptions] == ["no such depot"]

@@ -207,6 +207,15 @@ def test_internal_and_reflexive_transitions_differ_in_exit_and_enter(
     assert model.trace == ["exit", "enter"]
 
 
+@flat
+def test_a_machine_that_is_its_own_model_gets_every_auto_transition(
+    machine_cls: type[Machine],
+) -> None:
+    machine: t.Any = machine_cls(states=["draft", "state"], initial="draft")
+    assert machine.to_state() is True
+    assert machine.state == "state"
+
+
 @nested
 def test_nested_enter_and_exit_callbacks_run_level_by_level(machine_cls: type[Machine]) -> None:
     model = Recorder()
