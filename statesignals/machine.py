@@ -267,7 +267,10 @@ class SignalingMachine:
     """The declared workflow, the parent's included."""
 
     machine_cls: t.ClassVar[type[Machine]] = SignalingCoreMachine
-    """The signaling machine class the workflow is compiled into."""
+    """The signaling machine class the workflow is compiled into: a nested one
+    (``SignalingHierarchicalMachine``) allows ``children``, ``parallel``, a compound
+    state's ``initial`` and ``remap``; with an async one (``SignalingAsyncMachine``)
+    triggers return coroutines; a locked one makes triggers thread-safe."""
 
     receiver_errors: t.ClassVar[ReceiverErrorPolicy] = "raise"
     """``"raise"`` receiver exceptions as one ReceiverError after the trigger, or ``"log"`` them."""

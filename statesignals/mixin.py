@@ -19,6 +19,14 @@ Where each signal comes from:
 * ``transition_denied`` / ``transition_failed`` -- once the trigger has been
   processed, after ``finalize_event``: only then is it known that no transition
   happened.
+
+The same holds for every ``transitions`` extension. Their state, transition and
+event classes get the signaling class written for them (:func:`signaling_variants`:
+``nesting``, ``asynchronous``, ``locking`` and ``graph`` hold the extension ones),
+and the few machine methods that differ are hooked here: a nested machine's
+``trigger_event`` sends one ``transition_completed`` per trigger, however many
+parallel regions moved; an async machine's ``process_context`` gathers receiver
+errors per asyncio task.
 """
 
 from __future__ import annotations
@@ -615,6 +623,7 @@ class SignalingCoreMachine(SignalingMixin, Machine):
 
 __all__ = [
     "RECEIVER_ERROR_POLICIES",
+    "PendingReceiverErrors",
     "ReceiverErrorPolicy",
     "SignalingCondition",
     "SignalingCoreMachine",
@@ -623,6 +632,9 @@ __all__ = [
     "SignalingState",
     "SignalingTransition",
     "condition_label",
+    "model_state_name",
+    "record_refusal",
     "signaling_class",
+    "signaling_variants",
     "state_name",
 ]

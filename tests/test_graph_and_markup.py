@@ -154,3 +154,20 @@ def test_a_declared_workflow_on_a_graph_machine_triggers_without_per_instance_gr
     assert seen == ["pay"]
     graph: t.Any = GraphedOrder.machine.graph_cls(GraphedOrder.machine).get_graph()
     assert "pending -> paid" in graph.source
+
+
+def test_a_declared_workflow_on_a_markup_machine_exports_its_definition() -> None:
+    class MarkedOrder(SignalingMachine):
+        machine_cls = SignalingMarkupMachine
+        states = STATES
+        initial = "pending"
+        transitions = [["pay", "pending", "paid"]]
+        pay: Trigger
+
+    seen = completed_triggers()
+    order = MarkedOrder()
+    assert order.pay()
+    markup = MarkedOrder.machine.markup
+    assert markup["initial"] == "pending"
+    assert markup["transitions"] == [{"trigger": "pay", "source": "pending", "dest": "paid"}]
+    assert seen == ["pay"]

@@ -284,6 +284,7 @@ class Shipment(SignalingMachine):
     ship: Trigger
     move: Trigger
     may_move: Trigger
+    may_ship: Trigger
     is_shipping_transit: Trigger
 
 
@@ -448,3 +449,11 @@ def test_receiver_errors_during_to_state_are_raised_once_it_returned() -> None:
         parcel.to("shipping_transit")  # type: ignore[attr-defined]
     assert parcel.state == "shipping_transit"  # type: ignore[attr-defined]
     assert [str(error) for error in raised.value.exceptions] == ["no such depot"]
+
+
+def test_may_checks_in_a_nested_machine_send_nothing(log: SignalLog) -> None:
+    parcel, _ = make_machine(initial="shipping")
+    assert parcel.may_move() is True  # type: ignore[attr-defined]
+    assert parcel.may_ship() is False  # type: ignore[attr-defined]
+    assert Shipment().may_ship() is True
+    assert log.sent == []
