@@ -212,7 +212,8 @@ _R = t.TypeVar("_R")
 @functools.cache
 def signaling_variants() -> dict[type, type]:
     """The signaling class written for each ``transitions`` state, transition,
-    condition and event class, from the most to the least specific.
+    condition and event class (a subclass of one gets the variant of its nearest
+    ancestor here).
 
     Static classes, so that pickle finds them by module and name.
     """

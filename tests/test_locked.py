@@ -114,7 +114,9 @@ def test_declared_locked_workflow_locks_instances_the_machine_never_held() -> No
     observed = observed_per_model()
     hammer(models, lambda model: model.advance())
     assert_one_signal_per_transition_in_order(models, observed)
-    assert LockedTote.machine.models == []
+    machine: t.Any = LockedTote.machine
+    assert machine.models == []
+    assert dict(machine.model_context_map) == {}  # nothing kept per instance
 
 
 def test_receivers_run_while_the_machine_lock_is_held() -> None:

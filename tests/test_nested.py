@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import typing as t
 
 import pytest
@@ -457,3 +458,37 @@ def test_may_checks_in_a_nested_machine_send_nothing(log: SignalLog) -> None:
     assert parcel.may_ship() is False  # type: ignore[attr-defined]
     assert Shipment().may_ship() is True
     assert log.sent == []
+
+
+class Leg(enum.Enum):
+    PACKED = 1
+    TRANSIT = 2
+
+
+class Stage(enum.Enum):
+    PENDING = 0
+    SHIPPING = Leg
+
+
+def test_nested_enum_states_signal_by_full_member_path(log: SignalLog) -> None:
+    class EnumShipment(SignalingMachine):
+        machine_cls = SignalingHierarchicalMachine
+        states = Stage
+        initial = Stage.PENDING
+        transitions = [["ship", Stage.PENDING, Leg.PACKED], ["move", Leg.PACKED, Leg.TRANSIT]]
+        ship: Trigger
+        move: Trigger
+
+    shipment = EnumShipment()
+    shipment.ship()
+    shipment.move()
+    assert shipment.state is Leg.TRANSIT
+    assert [p["state"] for p in log.of("state_entered")] == [
+        "SHIPPING",
+        "SHIPPING_PACKED",
+        "SHIPPING_TRANSIT",
+    ]
+    assert [(p["source"], p["dest"]) for p in log.of("transition_completed")] == [
+        ("PENDING", "SHIPPING_PACKED"),
+        ("SHIPPING_PACKED", "SHIPPING_TRANSIT"),
+    ]
