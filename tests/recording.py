@@ -13,11 +13,17 @@ class SignalLog:
     """Every signal sent while connected: (signal name, sender, payload)."""
 
     sent: list[tuple[str, object, dict[str, t.Any]]] = field(default_factory=list)
+    receivers: dict[str, t.Callable[..., None]] = field(default_factory=dict)
 
     def connect(self) -> SignalLog:
         for name, signal in signals.items():
-            signal.connect(self._receiver(name), weak=False)
+            self.receivers[name] = self._receiver(name)
+            signal.connect(self.receivers[name], weak=False)
         return self
+
+    def disconnect(self) -> None:
+        for name, receiver in self.receivers.items():
+            signals[name].disconnect(receiver)
 
     def _receiver(self, name: str) -> t.Callable[..., None]:
         def record(sender: object, **payload: t.Any) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import functools
 import typing as t
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transitions.extensions.nesting import NestedState
 
 from statesignals import (
@@ -300,6 +303,7 @@ def test_a_declared_nested_workflow_starts_in_the_initial_leaf() -> None:
 
 def test_declared_nested_triggers_move_instances_and_signal(log: SignalLog) -> None:
     shipment = Shipment()
+    assert vars(shipment) == {}  # the state is the class default until it changes
     assert shipment.ship() is True
     assert shipment.move() is True
     assert shipment.state == "shipping_transit"
@@ -492,3 +496,61 @@ def test_nested_enum_states_signal_by_full_member_path(log: SignalLog) -> None:
         ("PENDING", "SHIPPING_PACKED"),
         ("SHIPPING_PACKED", "SHIPPING_TRANSIT"),
     ]
+
+
+PARALLEL_STATES: list[t.Any] = [
+    "idle",
+    {
+        "name": "busy",
+        "parallel": [
+            {"name": "pay", "children": ["open", "done"], "initial": "open"},
+            {
+                "name": "pick",
+                "children": [
+                    "open",
+                    {"name": "done", "children": ["boxed", "sealed"], "initial": "boxed"},
+                ],
+                "initial": "open",
+            },
+        ],
+    },
+    {"name": "closed", "children": ["ok", "void"], "initial": "ok"},
+]
+PARALLEL_TRANSITIONS = [
+    ["start", "idle", "busy"],
+    ["settle", "busy_pay_open", "busy_pay_done"],
+    ["settle", "busy_pick_open", "busy_pick_done"],
+    ["seal", "busy_pick_done_boxed", "busy_pick_done_sealed"],
+    ["close", "busy", "closed"],
+    ["void", "closed_ok", "closed_void"],
+    ["reset", "*", "idle"],
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["start", "settle", "seal", "close", "void", "reset"]), max_size=12)
+)
+def test_state_signals_follow_the_state_callbacks_for_any_trigger_sequence(
+    triggers: list[str],
+) -> None:
+    callbacks: list[tuple[str, str]] = []
+    parcel = Parcel()
+    machine = SignalingHierarchicalMachine(
+        parcel,
+        states=PARALLEL_STATES,
+        transitions=PARALLEL_TRANSITIONS,
+        initial="idle",
+        ignore_invalid_triggers=True,
+    )
+    for name in machine.get_nested_state_names():
+        machine.on_enter(name, functools.partial(callbacks.append, ("state_entered", name)))
+        machine.on_exit(name, functools.partial(callbacks.append, ("state_exited", name)))
+    log = SignalLog().connect()
+    try:
+        moved = sum(bool(getattr(parcel, trigger)()) for trigger in triggers)
+    finally:
+        log.disconnect()
+    assert log.states() == callbacks
+    assert log.names().count("transition_completed") == moved
+    assert len(log.of("transition_denied")) == len(triggers) - moved
