@@ -26,6 +26,7 @@ from transitions.extensions.asyncio import (
     NestedAsyncTransition,
 )
 
+from .graph import GraphStandIn, lacks_graph
 from .mixin import record_refusal
 from .nesting import record_transition_names
 from .receivers import class_signals
@@ -65,11 +66,23 @@ class SignalingAsyncTransition(AsyncTransition):
 
     condition_cls = SignalingAsyncCondition
 
+    async def _change_state(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
+        if not lacks_graph(event_data):
+            await super()._change_state(event_data)
+            return
+        # An async graph machine styles the model's graph unconditionally; instances
+        # of a SignalingMachine share the machine without being added to it, so
+        # have none: a stand-in takes the styling while the state changes.
+        graphs = event_data.machine.model_graphs
+        graphs[id(event_data.model)] = GraphStandIn()
+        try:
+            await super()._change_state(event_data)
+        finally:
+            del graphs[id(event_data.model)]
 
-class SignalingNestedAsyncTransition(NestedAsyncTransition):
+
+class SignalingNestedAsyncTransition(SignalingAsyncTransition, NestedAsyncTransition):  # type: ignore[misc]
     """A nested async transition whose guards report which of them refused."""
-
-    condition_cls = SignalingAsyncCondition
 
 
 class SignalingAsyncEvent(AsyncEvent):

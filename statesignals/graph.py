@@ -9,6 +9,8 @@ transition without a per-model graph.
 
 from __future__ import annotations
 
+import typing as t
+
 from transitions.core import EventData
 from transitions.extensions.diagrams import NestedGraphTransition, TransitionGraphSupport
 
@@ -23,6 +25,30 @@ class _UngraphedModels(TransitionGraphSupport):
         else:
             # No graph to style: change state as the transition class after the graph support.
             super(TransitionGraphSupport, self)._change_state(event_data)
+
+
+class GraphStandIn:
+    """The graph of a model that has none, for code that styles it unconditionally.
+
+    ``AsyncTransition._change_state`` styles ``machine.model_graphs[id(model)]``
+    whenever the machine has graphs; for a model without one it stands in for the
+    duration of the change, and the styling goes nowhere.
+    """
+
+    def reset_styling(self) -> None:
+        pass
+
+    def set_previous_transition(self, source: str, dest: str) -> None:
+        pass
+
+    def set_node_style(self, state: t.Any, style: str) -> None:
+        pass
+
+
+def lacks_graph(event_data: EventData) -> bool:
+    """Whether the machine draws graphs but holds none for this event's model."""
+    graphs = getattr(event_data.machine, "model_graphs", None)
+    return graphs is not None and id(event_data.model) not in graphs
 
 
 class SignalingGraphTransition(SignalingTransition, _UngraphedModels):
@@ -41,4 +67,10 @@ SIGNALING_VARIANTS: dict[type, type] = {
 }
 """Signaling classes for the classes of ``transitions.extensions.diagrams``."""
 
-__all__ = ["SIGNALING_VARIANTS", "SignalingGraphTransition", "SignalingNestedGraphTransition"]
+__all__ = [
+    "SIGNALING_VARIANTS",
+    "GraphStandIn",
+    "SignalingGraphTransition",
+    "SignalingNestedGraphTransition",
+    "lacks_graph",
+]

@@ -35,6 +35,7 @@ import asyncio
 import functools
 import logging
 import typing as t
+from collections import deque
 from contextvars import ContextVar
 from enum import Enum
 
@@ -335,6 +336,25 @@ class SignalingMixin(_MachineBase):
         if pending:
             self._surface_receiver_errors(pending)
         return result
+
+    async def _process_async(self, trigger: t.Callable[[], t.Any], model: object) -> bool:
+        """``AsyncMachine._process_async``, also for models the machine does not hold.
+
+        With ``queued="model"`` transitions keeps a queue per added model;
+        instances of a :class:`~statesignals.SignalingMachine` are never added, so
+        each gets a queue while it has events to process.
+        """
+        upstream: t.Any = super()
+        machine: t.Any = self
+        queues: dict[int, deque[t.Any]] = machine._transition_queue_dict
+        if machine.has_queue != "model" or id(model) in queues:
+            return t.cast(bool, await upstream._process_async(trigger, model))
+        queues[id(model)] = deque()
+        try:
+            return t.cast(bool, await upstream._process_async(trigger, model))
+        finally:
+            if not queues.get(id(model)):
+                queues.pop(id(model), None)
 
     def _receiver_error_scope(self) -> PendingReceiverErrors:
         """A new collection for the receiver errors of the trigger about to run."""

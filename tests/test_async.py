@@ -319,3 +319,37 @@ def test_declared_nested_async_workflow_uses_trigger_event() -> None:
 
     assert asyncio.run(scenario()) == [True, True]
     assert pipeline.state == "run_build"
+
+
+class Relay(SignalingMachine):
+    """Queued per model: a trigger fired from a callback runs after the current one."""
+
+    machine_cls = SignalingAsyncMachine
+    states = ["a", "b", "c"]
+    initial = "a"
+    transitions = [
+        {"trigger": "step", "source": "a", "dest": "b", "after": "chain"},
+        {"trigger": "step", "source": "b", "dest": "c"},
+    ]
+    queued = "model"
+    step: AsyncTrigger
+
+    def __init__(self) -> None:
+        self.trace: list[str] = []
+
+    async def chain(self) -> None:
+        self.trace.append(f"chain queues step in {self.state}")
+        assert await self.step() is True
+        self.trace.append(f"chain returns in {self.state}")
+
+
+def test_declared_queued_per_model_workflow_queues_triggers_of_each_instance(
+    log: SignalLog,
+) -> None:
+    relay = Relay()
+    assert asyncio.run(relay.step()) is True
+    assert relay.state == "c"
+    assert relay.trace == ["chain queues step in b", "chain returns in b"]
+    assert [p["dest"] for p in log.of("transition_completed")] == ["b", "c"]
+    machine: t.Any = Relay.machine
+    assert machine._transition_queue_dict == {}  # no queue kept once its events ran

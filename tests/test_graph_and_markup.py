@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import typing as t
 
 from statesignals import (
+    AsyncTrigger,
     SignalingGraphMachine,
+    SignalingHierarchicalAsyncGraphMachine,
     SignalingHierarchicalGraphMachine,
     SignalingHierarchicalMarkupMachine,
     SignalingMachine,
@@ -152,7 +155,9 @@ def test_a_declared_workflow_on_a_graph_machine_triggers_without_per_instance_gr
     assert order.pay()
     assert order.state == "paid"
     assert seen == ["pay"]
-    graph: t.Any = GraphedOrder.machine.graph_cls(GraphedOrder.machine).get_graph()
+    machine: t.Any = GraphedOrder.machine
+    assert machine.model_graphs == {}
+    graph: t.Any = machine.graph_cls(machine).get_graph()
     assert "pending -> paid" in graph.source
 
 
@@ -171,3 +176,21 @@ def test_a_declared_workflow_on_a_markup_machine_exports_its_definition() -> Non
     assert markup["initial"] == "pending"
     assert markup["transitions"] == [{"trigger": "pay", "source": "pending", "dest": "paid"}]
     assert seen == ["pay"]
+
+
+def test_a_declared_workflow_on_an_async_graph_machine_triggers_without_graphs() -> None:
+    class AsyncGraphedOrder(SignalingMachine):
+        machine_cls = SignalingHierarchicalAsyncGraphMachine
+        states = ["pending", {"name": "paid", "children": ["held", "settled"], "initial": "held"}]
+        initial = "pending"
+        transitions = [["pay", "pending", "paid"]]
+        graph_engine = "graphviz"
+        pay: AsyncTrigger
+
+    seen = completed_triggers()
+    order = AsyncGraphedOrder()
+    assert asyncio.run(order.pay()) is True
+    assert order.state == "paid_held"
+    assert seen == ["pay"]
+    machine: t.Any = AsyncGraphedOrder.machine
+    assert machine.model_graphs == {}
