@@ -14,6 +14,7 @@ there, and the cancellation is not a failure of the model's callbacks, so no
 from __future__ import annotations
 
 import asyncio
+import typing as t
 
 from transitions.extensions.asyncio import (
     AsyncCondition,
@@ -66,10 +67,12 @@ class SignalingAsyncTransition(AsyncTransition):
 
     condition_cls = SignalingAsyncCondition
 
-    async def _change_state(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
-        if not lacks_graph(event_data):
-            await super()._change_state(event_data)
-            return
+    def _change_state(self, event_data: AsyncEventData) -> t.Awaitable[None]:  # type: ignore[override]
+        if lacks_graph(event_data):
+            return self._change_state_without_graph(event_data)
+        return t.cast(t.Awaitable[None], super()._change_state(event_data))
+
+    async def _change_state_without_graph(self, event_data: AsyncEventData) -> None:
         # An async graph machine styles the model's graph unconditionally; instances
         # of a SignalingMachine share the machine without being added to it, so
         # have none: a stand-in takes the styling while the state changes.

@@ -12,7 +12,11 @@ from __future__ import annotations
 import typing as t
 
 from transitions.core import EventData
-from transitions.extensions.diagrams import NestedGraphTransition, TransitionGraphSupport
+from transitions.extensions.diagrams import (
+    GraphMachine,
+    NestedGraphTransition,
+    TransitionGraphSupport,
+)
 
 from .mixin import SignalingTransition
 from .nesting import SignalingNestedTransition
@@ -47,8 +51,9 @@ class GraphStandIn:
 
 def lacks_graph(event_data: EventData) -> bool:
     """Whether the machine draws graphs but holds none for this event's model."""
-    graphs = getattr(event_data.machine, "model_graphs", None)
-    return graphs is not None and id(event_data.model) not in graphs
+    machine = event_data.machine
+    # isinstance, not getattr: a missing attribute goes through Machine.__getattr__.
+    return isinstance(machine, GraphMachine) and id(event_data.model) not in machine.model_graphs
 
 
 class SignalingGraphTransition(SignalingTransition, _UngraphedModels):

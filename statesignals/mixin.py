@@ -32,6 +32,7 @@ errors per asyncio task.
 from __future__ import annotations
 
 import asyncio
+import collections.abc as c
 import functools
 import logging
 import typing as t
@@ -323,21 +324,33 @@ class SignalingMixin(_MachineBase):
             self._surface_receiver_errors(pending)
         return result
 
-    async def process_context(self, func: t.Callable[[], t.Any], model: object) -> bool:
-        """``AsyncMachine.process_context`` in a receiver-error scope of its own task."""
+    def process_context(
+        self, func: t.Callable[[], t.Any], model: object
+    ) -> c.Coroutine[t.Any, t.Any, bool]:
+        """``AsyncMachine.process_context`` in a receiver-error scope of its own task.
+
+        Returns the coroutine to await (no extra coroutine while nobody listens).
+        """
         upstream: t.Any = super()
         if not WorkflowSignal.connected:
-            return t.cast(bool, await upstream.process_context(func, model))
+            return t.cast(c.Coroutine[t.Any, t.Any, bool], upstream.process_context(func, model))
         pending = _pending_receiver_errors.get()
         if pending is not None and pending.owner is _current_task():
-            return t.cast(bool, await upstream.process_context(func, model))
+            return t.cast(c.Coroutine[t.Any, t.Any, bool], upstream.process_context(func, model))
+        return self._process_outermost_context(upstream, func, model)
+
+    async def _process_outermost_context(
+        self, upstream: t.Any, func: t.Callable[[], t.Any], model: object
+    ) -> bool:
         with self._receiver_error_scope() as pending:
             result = t.cast(bool, await upstream.process_context(func, model))
         if pending:
             self._surface_receiver_errors(pending)
         return result
 
-    async def _process_async(self, trigger: t.Callable[[], t.Any], model: object) -> bool:
+    def _process_async(
+        self, trigger: t.Callable[[], t.Any], model: object
+    ) -> c.Coroutine[t.Any, t.Any, bool]:
         """``AsyncMachine._process_async``, also for models the machine does not hold.
 
         With ``queued="model"`` transitions keeps a queue per added model;
@@ -346,9 +359,14 @@ class SignalingMixin(_MachineBase):
         """
         upstream: t.Any = super()
         machine: t.Any = self
-        queues: dict[int, deque[t.Any]] = machine._transition_queue_dict
-        if machine.has_queue != "model" or id(model) in queues:
-            return t.cast(bool, await upstream._process_async(trigger, model))
+        if machine.has_queue != "model" or id(model) in machine._transition_queue_dict:
+            return t.cast(c.Coroutine[t.Any, t.Any, bool], upstream._process_async(trigger, model))
+        return self._process_with_own_queue(upstream, trigger, model)
+
+    async def _process_with_own_queue(
+        self, upstream: t.Any, trigger: t.Callable[[], t.Any], model: object
+    ) -> bool:
+        queues: dict[int, deque[t.Any]] = t.cast(t.Any, self)._transition_queue_dict
         queues[id(model)] = deque()
         try:
             return t.cast(bool, await upstream._process_async(trigger, model))
