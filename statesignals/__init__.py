@@ -16,7 +16,23 @@ from .errors import (
 )
 from .files import dump_workflow, load_definition, load_workflow, save_workflow
 from .graph import Finding, validate
-from .machine import SignalingMachine, Trigger
+from .machine import AsyncTrigger, SignalingMachine, Trigger
+from .machines import (
+    SignalingAsyncGraphMachine,
+    SignalingAsyncMachine,
+    SignalingGraphMachine,
+    SignalingHierarchicalAsyncGraphMachine,
+    SignalingHierarchicalAsyncMachine,
+    SignalingHierarchicalGraphMachine,
+    SignalingHierarchicalMachine,
+    SignalingHierarchicalMarkupMachine,
+    SignalingLockedGraphMachine,
+    SignalingLockedHierarchicalGraphMachine,
+    SignalingLockedHierarchicalMachine,
+    SignalingLockedMachine,
+    SignalingMarkupMachine,
+    get_machine_class,
+)
 from .mixin import SignalingCoreMachine, SignalingMixin
 from .signals import (
     signals,
@@ -29,14 +45,28 @@ from .signals import (
 
 __all__ = [
     "AsyncReceiverError",
+    "AsyncTrigger",
     "Diagram",
     "DiagramError",
     "Finding",
     "LastTransition",
     "MachineError",
     "ReceiverError",
+    "SignalingAsyncGraphMachine",
+    "SignalingAsyncMachine",
     "SignalingCoreMachine",
+    "SignalingGraphMachine",
+    "SignalingHierarchicalAsyncGraphMachine",
+    "SignalingHierarchicalAsyncMachine",
+    "SignalingHierarchicalGraphMachine",
+    "SignalingHierarchicalMachine",
+    "SignalingHierarchicalMarkupMachine",
+    "SignalingLockedGraphMachine",
+    "SignalingLockedHierarchicalGraphMachine",
+    "SignalingLockedHierarchicalMachine",
+    "SignalingLockedMachine",
     "SignalingMachine",
+    "SignalingMarkupMachine",
     "SignalingMixin",
     "StateSignalsError",
     "Trigger",
@@ -45,6 +75,7 @@ __all__ = [
     "WorkflowLookupError",
     "diagram",
     "dump_workflow",
+    "get_machine_class",
     "load_definition",
     "load_workflow",
     "remember_last_transitions",

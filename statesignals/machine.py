@@ -25,7 +25,7 @@ import typing as t
 from enum import Enum
 
 from transitions import Machine
-from transitions.core import Event
+from transitions.core import listify
 
 from .definition import WorkflowDefinition, check_workflow, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
@@ -39,6 +39,10 @@ Trigger = c.Callable[..., bool]
 """Annotate a trigger's name with this (``pay: Trigger``) so that type checkers
 know the method the workflow adds; ``is_<state>`` and ``may_<trigger>`` too."""
 
+AsyncTrigger = c.Callable[..., c.Coroutine[t.Any, t.Any, bool]]
+"""As :data:`Trigger`, for the triggers and ``may_<trigger>`` checks of a workflow
+whose ``machine_cls`` is asynchronous: they return a coroutine to await."""
+
 _GENERATED = "__statesignals_generated__"
 
 
@@ -51,35 +55,99 @@ def _generated(function: F, cls: type, name: str, doc: str) -> F:
     return function
 
 
-def _trigger_method(cls: type, name: str, event: Event) -> c.Callable[..., bool]:
-    fire = event.trigger
+def _trigger_method(cls: type, name: str, machine: Machine) -> c.Callable[..., t.Any]:
+    signaling = t.cast(SignalingMixin, machine)
+    if signaling._nested:
+        # HierarchicalMachine fires every trigger through trigger_event (locked, if
+        # the machine is: the attribute is looked up once, the lock taken per call).
+        fire_nested = t.cast(t.Any, machine).trigger_event
 
-    def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
-        if args or kwargs:
-            return bool(fire(self, *args, **kwargs))
-        # Most triggers take no arguments: a plain call skips repacking them.
-        return bool(fire(self))
+        def fire(model: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            return fire_nested(model, name, *args, **kwargs)
+    else:
+        fire = machine.events[name].trigger
 
-    return _generated(trigger, cls, name, f"Fire the {name!r} trigger.")
+    if signaling._asynchronous:
+
+        def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            return fire(self, *args, **kwargs)
+
+        doc = f"Fire the {name!r} trigger; returns the coroutine to await."
+    else:
+
+        def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            if args or kwargs:
+                return bool(fire(self, *args, **kwargs))
+            # Most triggers take no arguments: a plain call skips repacking them.
+            return bool(fire(self))
+
+        doc = f"Fire the {name!r} trigger."
+    return _generated(trigger, cls, name, doc)
 
 
-def _may_method(cls: type, name: str, machine: Machine, trigger: str) -> c.Callable[..., bool]:
+def _may_method(cls: type, name: str, machine: Machine, trigger: str) -> c.Callable[..., t.Any]:
     can_trigger = machine._can_trigger
+    doc = f"Whether {trigger!r} would lead to a transition now (sends no signal)."
+    if t.cast(SignalingMixin, machine)._asynchronous:
 
-    def may(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
+        def may(self: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            return can_trigger(self, trigger, *args, **kwargs)
+
+        return _generated(may, cls, name, doc + " Returns the coroutine to await.")
+
+    def may_sync(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
         return bool(can_trigger(self, trigger, *args, **kwargs))
 
-    return _generated(
-        may, cls, name, f"Whether {trigger!r} would lead to a transition now (sends no signal)."
-    )
+    return _generated(may_sync, cls, name, doc)
 
 
-def _is_method(cls: type, name: str, attribute: str, value: t.Any) -> c.Callable[..., bool]:
-    def is_state(self: object) -> bool:
+def _is_method(cls: type, name: str, machine: Machine, value: t.Any) -> c.Callable[..., bool]:
+    label = value.name if isinstance(value, Enum) else value
+    doc = f"Whether the model is in state {label!r}."
+    if t.cast(SignalingMixin, machine)._nested:
+        # A compound state is current only through its children: ask the machine.
+        is_state = t.cast(t.Any, machine).is_state
+
+        def is_nested_state(self: object) -> bool:
+            return bool(is_state(value, self))
+
+        return _generated(is_nested_state, cls, name, doc)
+    attribute = machine.model_attribute
+
+    def is_flat_state(self: object) -> bool:
         return bool(getattr(self, attribute) == value)
 
-    label = value.name if isinstance(value, Enum) else value
-    return _generated(is_state, cls, name, f"Whether the model is in state {label!r}.")
+    return _generated(is_flat_state, cls, name, doc)
+
+
+def trigger_names(machine: Machine) -> list[str]:
+    """Every trigger of ``machine``, those declared inside nested states included."""
+    if t.cast(SignalingMixin, machine)._nested:
+        return list(dict.fromkeys(t.cast(t.Any, machine).get_nested_triggers()))
+    return list(machine.events)
+
+
+def state_names(machine: Machine) -> list[str]:
+    """The full name of every state of ``machine``, nested ones included."""
+    if t.cast(SignalingMixin, machine)._nested:
+        return list(t.cast(t.Any, machine).get_nested_state_names())
+    return list(machine.states)
+
+
+def _with_embedded_machines(spec: t.Any) -> t.Any:
+    """``spec`` with each workflow class used as children replaced by its machine."""
+    if isinstance(spec, type) and issubclass(spec, SignalingMachine):
+        return spec._machine()
+    if isinstance(spec, dict):
+        return {
+            key: _with_embedded_machines(value)
+            if key in ("children", "states", "parallel")
+            else value
+            for key, value in spec.items()
+        }
+    if isinstance(spec, (list, tuple)):
+        return [_with_embedded_machines(item) for item in spec]
+    return spec
 
 
 def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
@@ -87,7 +155,7 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
     try:
         machine = machine_cls(
             model=None,
-            states=[dict(spec) if isinstance(spec, dict) else spec for spec in workflow.states],
+            states=[_with_embedded_machines(spec) for spec in workflow.states],
             transitions=[dict(transition) for transition in workflow.transitions],
             initial=workflow.initial,
             name=cls.__qualname__,
@@ -101,31 +169,52 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
         ) from error
     # transitions adds on_enter_<state>/on_exit_<state> methods of a model as
     # callbacks when the model is added; the class's methods are those of every model.
-    for state in machine.states.values():
+    for name in state_names(machine):
+        state = machine.get_state(name)
         for kind in ("on_enter", "on_exit"):
-            method = f"{kind}_{state.name}"
+            method = f"{kind}_{name}"
             if callable(getattr(cls, method, None)) and method not in getattr(state, kind):
                 state.add_callback(kind[3:], method)
     return machine
 
 
-def _conveniences(cls: type, machine: Machine) -> dict[str, c.Callable[..., bool]]:
+def _initial_value(machine: Machine) -> t.Any:
+    """The model attribute's value in the initial state (the leaves, for a nested machine)."""
+    initial = t.cast(str, machine.initial)
+    if not t.cast(SignalingMixin, machine)._nested:
+        return machine.get_state(initial).value
+    nested = t.cast(t.Any, machine)
+    name = initial.name if isinstance(initial, Enum) else initial
+    with nested():
+        leaves = nested._resolve_initial([], name.split(nested.state_cls.separator))
+    values = [nested._set_state(leaf) for leaf in listify(leaves)]
+    return values if len(values) > 1 else values[0]
+
+
+def _conveniences(cls: type, machine: Machine) -> dict[str, c.Callable[..., t.Any]]:
     attribute = machine.model_attribute
-    methods: dict[str, c.Callable[..., bool]] = {}
-    for trigger, event in machine.events.items():
-        methods[trigger] = _trigger_method(cls, trigger, event)
+    methods: dict[str, c.Callable[..., t.Any]] = {}
+    for trigger in trigger_names(machine):
+        if not trigger.isidentifier():
+            continue
+        methods[trigger] = _trigger_method(cls, trigger, machine)
         may = f"may_{trigger}"
         methods[may] = _may_method(cls, may, machine, trigger)
-    for state in machine.states.values():
-        name = f"is_{state.name}" if attribute == "state" else f"is_{attribute}_{state.name}"
-        methods[name] = _is_method(cls, name, attribute, state.value)
+    for state in state_names(machine):
+        name = f"is_{state}" if attribute == "state" else f"is_{attribute}_{state}"
+        if name.isidentifier():
+            # A nested state's value is its local name; the model holds the full one.
+            value = machine.get_state(state).value
+            methods[name] = _is_method(
+                cls, name, machine, value if isinstance(value, Enum) else state
+            )
     return methods
 
 
-def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., bool]]) -> None:
+def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., t.Any]]) -> None:
     """Add ``methods`` to ``cls``, refusing to replace attributes the class defines."""
     override = machine.model_override
-    chosen: dict[str, c.Callable[..., bool]] = {}
+    chosen: dict[str, c.Callable[..., t.Any]] = {}
     for name, method in methods.items():
         existing = getattr(cls, name, None)
         ours = existing is None or getattr(existing, _GENERATED, False)
@@ -136,7 +225,7 @@ def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., boo
         elif ours:
             chosen[name] = method
         else:
-            what = "trigger" if name in machine.events else "generated method"
+            what = "trigger" if name in trigger_names(machine) else "generated method"
             raise WorkflowDefinitionError(
                 f"{cls.__qualname__}: {what} {name!r} clashes with the attribute "
                 f"{cls.__qualname__}.{name}; rename one of them (or set model_override "
@@ -154,7 +243,7 @@ def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., boo
         setattr(cls, name, method)
     if not has_descriptor:
         # Instances start in the initial state without storing anything.
-        setattr(cls, attribute, machine.get_state(t.cast(str, machine.initial)).value)
+        setattr(cls, attribute, _initial_value(machine))
 
 
 class SignalingMachine:
@@ -181,7 +270,10 @@ class SignalingMachine:
     """The declared workflow, the parent's included."""
 
     machine_cls: t.ClassVar[type[Machine]] = SignalingCoreMachine
-    """The signaling machine class the workflow is compiled into."""
+    """The signaling machine class the workflow is compiled into: a nested one
+    (``SignalingHierarchicalMachine``) allows ``children``, ``parallel``, a compound
+    state's ``initial`` and ``remap``; with an async one (``SignalingAsyncMachine``)
+    triggers return coroutines; a locked one makes triggers thread-safe."""
 
     receiver_errors: t.ClassVar[ReceiverErrorPolicy] = "raise"
     """``"raise"`` receiver exceptions as one ReceiverError after the trigger, or ``"log"`` them."""
@@ -206,13 +298,24 @@ class SignalingMachine:
         cls.workflow = workflow
         cls.machine = machine
 
-    def trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> bool:
-        """Fire the trigger called ``trigger_name``, as ``transitions``' ``model.trigger``."""
-        return bool(type(self).machine._get_trigger(self, trigger_name, *args, **kwargs))
+    def trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Fire the trigger called ``trigger_name``, as ``transitions``' ``model.trigger``.
 
-    def may_trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> bool:
-        """Whether ``trigger_name`` would lead to a transition now (sends no signal)."""
-        return bool(type(self).machine._can_trigger(self, trigger_name, *args, **kwargs))
+        Returns whether a transition happened; with an asynchronous ``machine_cls``,
+        the coroutine to await for it.
+        """
+        machine = type(self).machine
+        result = machine._get_trigger(self, trigger_name, *args, **kwargs)
+        return result if t.cast(SignalingMixin, machine)._asynchronous else bool(result)
+
+    def may_trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Whether ``trigger_name`` would lead to a transition now (sends no signal).
+
+        With an asynchronous ``machine_cls``, the coroutine to await for it.
+        """
+        machine = type(self).machine
+        result = machine._can_trigger(self, trigger_name, *args, **kwargs)
+        return result if t.cast(SignalingMixin, machine)._asynchronous else bool(result)
 
     # Receivers for one transition or state of this class (and its subclasses).
 
@@ -244,10 +347,10 @@ class SignalingMachine:
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
         """Disconnect ``receiver`` from every transition and state of this class."""
         machine = cls._machine()
-        for trigger in machine.events:
+        for trigger in trigger_names(machine):
             for signal_name in (transition_completed.name, transition_denied.name):
                 class_signal(cls, signal_name, trigger).disconnect(receiver)
-        for state in machine.states:
+        for state in state_names(machine):
             for signal_name in (state_entered.name, state_exited.name):
                 class_signal(cls, signal_name, state).disconnect(receiver)
 
@@ -262,7 +365,7 @@ class SignalingMachine:
     def _known(cls, name: str | Enum, kind: t.Literal["trigger", "state"]) -> str:
         machine = cls._machine()
         key = name.name if isinstance(name, Enum) else name
-        known = machine.events if kind == "trigger" else machine.states
+        known = trigger_names(machine) if kind == "trigger" else state_names(machine)
         if key not in known:
             raise WorkflowLookupError(
                 f"{cls.__qualname__} has no {kind} {key!r}; known: {', '.join(known)}"
@@ -280,4 +383,4 @@ class SignalingMachine:
         return connect
 
 
-__all__ = ["SignalingMachine", "Trigger"]
+__all__ = ["AsyncTrigger", "SignalingMachine", "Trigger", "state_names", "trigger_names"]

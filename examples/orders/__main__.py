@@ -66,7 +66,7 @@ def attempt(order: Order, trigger: str, *args: t.Any) -> bool:
     """
     with order.store.transaction():
         try:
-            return order.trigger(trigger, *args)
+            return bool(order.trigger(trigger, *args))
         except MachineError:
             return False
 

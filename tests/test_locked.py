@@ -1,0 +1,168 @@
+"""Locked machines send signals inside the machine's lock: per model, in the order of events."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import typing as t
+from collections import defaultdict
+
+import pytest
+
+from statesignals import (
+    SignalingLockedHierarchicalMachine,
+    SignalingLockedMachine,
+    SignalingMachine,
+    transition_completed,
+)
+
+THREADS = 8
+TRIGGERS_PER_THREAD = 10_000
+MODELS = 4
+CYCLE = ["received", "picked", "packed"]
+ADVANCE = [["advance", source, CYCLE[(i + 1) % len(CYCLE)]] for i, source in enumerate(CYCLE)]
+
+
+class Tote:
+    """A shared model; ``moves`` is written by the machine's own callback, inside the lock."""
+
+    def __init__(self) -> None:
+        self.moves: list[tuple[str, str]] = []
+
+    def record_move(self, event_data: t.Any) -> None:
+        self.moves.append((event_data.transition.source, event_data.transition.dest))
+
+
+def hammer(models: list[t.Any], fire: t.Callable[[t.Any], object]) -> None:
+    """THREADS threads firing TRIGGERS_PER_THREAD triggers each, spread over ``models``."""
+    barrier = threading.Barrier(THREADS)
+    failures: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        barrier.wait()
+        try:
+            for index in range(TRIGGERS_PER_THREAD):
+                fire(models[(offset + index) % len(models)])
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def observed_per_model() -> dict[int, list[tuple[str, str]]]:
+    observed: dict[int, list[tuple[str, str]]] = defaultdict(list)
+
+    def receiver(sender: object, **payload: t.Any) -> None:
+        observed[id(sender)].append((payload["source"], payload["dest"]))
+
+    transition_completed.connect(receiver, weak=False)
+    return observed
+
+
+def assert_one_signal_per_transition_in_order(
+    models: list[t.Any], observed: dict[int, list[tuple[str, str]]]
+) -> None:
+    total = 0
+    for model in models:
+        signals = observed[id(model)]
+        assert signals == model.moves
+        # Each transition starts where the one before it ended: none lost or doubled.
+        assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(signals))
+        total += len(signals)
+    assert total == THREADS * TRIGGERS_PER_THREAD
+
+
+def test_concurrent_triggers_on_shared_models_signal_each_transition_once_in_order() -> None:
+    models = [Tote() for _ in range(MODELS)]
+    SignalingLockedMachine(
+        models,
+        states=CYCLE,
+        transitions=ADVANCE,
+        initial="received",
+        send_event=True,
+        after_state_change="record_move",
+    )
+    observed = observed_per_model()
+    hammer(models, lambda model: model.advance())
+    assert_one_signal_per_transition_in_order(models, observed)
+
+
+class LockedTote(SignalingMachine):
+    """Declared with a locked machine: instances share it without being added to it."""
+
+    machine_cls = SignalingLockedMachine
+    states = CYCLE
+    initial = "received"
+    transitions = ADVANCE
+    send_event = True
+    after_state_change = "record_move"
+
+    def __init__(self) -> None:
+        self.moves: list[tuple[str, str]] = []
+
+    def record_move(self, event_data: t.Any) -> None:
+        self.moves.append((event_data.transition.source, event_data.transition.dest))
+
+
+def test_declared_locked_workflow_locks_instances_the_machine_never_held() -> None:
+    models = [LockedTote() for _ in range(MODELS)]
+    observed = observed_per_model()
+    hammer(models, lambda model: model.advance())
+    assert_one_signal_per_transition_in_order(models, observed)
+    machine: t.Any = LockedTote.machine
+    assert machine.models == []
+    assert dict(machine.model_context_map) == {}  # nothing kept per instance
+
+
+def test_receivers_run_while_the_machine_lock_is_held() -> None:
+    tote = Tote()
+    machine: t.Any = SignalingLockedMachine(
+        tote, states=CYCLE, transitions=ADVANCE, initial="received"
+    )
+    held: list[bool] = []
+
+    def probe(sender: object, **payload: t.Any) -> None:
+        lock = machine.machine_context[0].lock
+        held.append(lock.locked() and machine._ident.current == threading.get_ident())
+
+    transition_completed.connect(probe)
+    tote.advance()  # type: ignore[attr-defined]
+    assert held == [True]
+
+
+@pytest.mark.parametrize("threads", [4])
+def test_locked_nested_machine_completes_once_per_trigger_under_contention(threads: int) -> None:
+    totes = [Tote() for _ in range(2)]
+    SignalingLockedHierarchicalMachine(
+        totes,
+        states=["idle", {"name": "busy", "children": ["one", "two"], "initial": "one"}],
+        transitions=[
+            ["work", "idle", "busy"],
+            ["work", "busy_one", "busy_two"],
+            ["work", "busy_two", "idle"],
+        ],
+        initial="idle",
+    )
+    counts: dict[int, int] = defaultdict(int)
+
+    def count(sender: object, **payload: t.Any) -> None:
+        counts[id(sender)] += 1
+
+    transition_completed.connect(count)
+
+    def work() -> None:
+        for index in range(1_000):
+            totes[index % 2].work()  # type: ignore[attr-defined]
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sum(counts.values()) == threads * 1_000
+    assert counts[id(totes[0])] == counts[id(totes[1])] == threads * 500
