@@ -28,24 +28,34 @@ from transitions.extensions.asyncio import (
 )
 
 from .graph_machines import GraphStandIn, lacks_graph
-from .mixin import record_refusal
+from .mixin import bind_next_methods, record_refusal
 from .nesting import record_transition_names
-from .receivers import class_signals
+from .receivers import WorkflowSignal, class_signals
 from .signals import state_entered, state_exited, transition_completed
 
 
 class SignalingAsyncState(AsyncState):
     """An async state that sends ``state_exited`` and ``state_entered``."""
 
+    _next_enter: t.Callable[[AsyncEventData], t.Awaitable[None]]
+    _next_exit: t.Callable[[AsyncEventData], t.Awaitable[None]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingAsyncState, "enter", "exit")
+
     async def enter(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
-        await super().enter(event_data)
+        await self._next_enter(event_data)
         if state_entered.receivers or class_signals:
             await event_data.machine._send_state_signal_async(state_entered, self, event_data)
 
     async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
-        await super().exit(event_data)
+        await self._next_exit(event_data)
         if state_exited.receivers or class_signals:
             await event_data.machine._send_state_signal_async(state_exited, self, event_data)
+
+
+bind_next_methods(SignalingAsyncState, SignalingAsyncState, "enter", "exit")
 
 
 class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
@@ -55,11 +65,20 @@ class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
 class SignalingAsyncCondition(AsyncCondition):
     """An async guard that records its label on the event data when it refuses."""
 
+    _next_check: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingAsyncCondition, "check")
+
     async def check(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
-        if await super().check(event_data):
+        if await self._next_check(event_data):
             return True
         record_refusal(event_data, self)
         return False
+
+
+bind_next_methods(SignalingAsyncCondition, SignalingAsyncCondition, "check")
 
 
 class SignalingAsyncTransition(AsyncTransition):
@@ -91,24 +110,39 @@ class SignalingNestedAsyncTransition(SignalingAsyncTransition, NestedAsyncTransi
 class SignalingAsyncEvent(AsyncEvent):
     """An async event that reports how its trigger ended."""
 
+    _next__process: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+    _next__trigger: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingAsyncEvent, "_process", "_trigger")
+
     async def _process(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
-        result = await super()._process(event_data)
+        result = await self._next__process(event_data)
         if event_data.result and (transition_completed.receivers or class_signals):
             await event_data.machine._send_completed_async(event_data)
         return result
 
     async def _trigger(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
+        # Reporting is skipped when no signal has a receiver: it would send nothing.
         try:
-            result = await super()._trigger(event_data)
+            result = await self._next__trigger(event_data)
         except asyncio.CancelledError:
             raise
         except BaseException:
-            if event_data.error is not None:
+            if event_data.error is not None and WorkflowSignal.connected:
                 await event_data.machine._report_unsuccessful_async(event_data)
             raise
-        if not result and not isinstance(event_data.error, asyncio.CancelledError):
+        if (
+            not result
+            and WorkflowSignal.connected
+            and not isinstance(event_data.error, asyncio.CancelledError)
+        ):
             await event_data.machine._report_unsuccessful_async(event_data)
         return result
+
+
+bind_next_methods(SignalingAsyncEvent, SignalingAsyncEvent, "_process", "_trigger")
 
 
 class SignalingNestedAsyncEvent(NestedAsyncEvent):

@@ -37,7 +37,7 @@ import functools
 import logging
 import typing as t
 from collections import deque
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from enum import Enum
 
 from transitions.core import (
@@ -71,6 +71,12 @@ RECEIVER_ERROR_POLICIES: tuple[ReceiverErrorPolicy, ...] = ("raise", "log")
 _LOGGER = logging.getLogger("statesignals")
 
 
+def log_receiver_errors(errors: c.Iterable[Exception]) -> None:
+    """Log each receiver error, with its traceback, on the ``statesignals`` logger."""
+    for error in errors:
+        _LOGGER.error("receiver raised %r", error, exc_info=error)
+
+
 class PendingReceiverErrors(list[Exception]):
     """The receiver errors of the trigger being processed, raised when it returns.
 
@@ -82,12 +88,10 @@ class PendingReceiverErrors(list[Exception]):
     have raised.
     """
 
-    __slots__ = ("_token", "log", "owner")
+    __slots__ = ("_token", "owner")
 
-    def __init__(self, owner: object, log: t.Callable[[list[Exception]], None]) -> None:
-        super().__init__()
-        self.owner = owner
-        self.log = log
+    owner: object
+    _token: Token[PendingReceiverErrors | None]
 
     def __enter__(self) -> PendingReceiverErrors:
         self._token = _pending_receiver_errors.set(self)
@@ -95,8 +99,13 @@ class PendingReceiverErrors(list[Exception]):
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         _pending_receiver_errors.reset(self._token)
-        if error is not None and self:
-            self.log(self)
+        if error is not None:
+            self.log_beside(error)
+
+    def log_beside(self, error: BaseException) -> None:
+        """Log the gathered errors, noting on ``error`` (which wins) that they were."""
+        if self:
+            log_receiver_errors(self)
             error.add_note(
                 f"{len(self)} receiver error(s) of the same trigger were logged "
                 "on the 'statesignals' logger"
@@ -375,7 +384,21 @@ class SignalingMixin(_MachineBase):
     def _process(self, trigger: t.Callable[[], bool]) -> bool:
         if not WorkflowSignal.connected or _pending_receiver_errors.get() is not None:
             return self._next__process(trigger)
-        return self._outermost(functools.partial(self._next__process, trigger))
+        # The outermost trigger, written out rather than through _outermost(): it
+        # runs on every trigger while any receiver is connected.
+        pending = PendingReceiverErrors()
+        pending.owner = None
+        token = _pending_receiver_errors.set(pending)
+        try:
+            result = self._next__process(trigger)
+        except BaseException as error:
+            pending.log_beside(error)
+            raise
+        finally:
+            _pending_receiver_errors.reset(token)
+        if pending:
+            self._surface_receiver_errors(pending)
+        return result
 
     def _outermost(self, run: t.Callable[[], _R]) -> _R:
         """Run the outermost trigger; then raise (or log) what its receivers raised."""
@@ -439,8 +462,9 @@ class SignalingMixin(_MachineBase):
 
     def _receiver_error_scope(self) -> PendingReceiverErrors:
         """A new collection for the receiver errors of the trigger about to run."""
-        owner = _current_task() if self._asynchronous else None
-        return PendingReceiverErrors(owner, self._log_receiver_errors)
+        pending = PendingReceiverErrors()
+        pending.owner = _current_task() if self._asynchronous else None
+        return pending
 
     def _defer_receiver_errors(self, errors: t.Sequence[Exception]) -> None:
         pending = _pending_receiver_errors.get()
@@ -449,18 +473,14 @@ class SignalingMixin(_MachineBase):
         else:
             # Outside the processing of a trigger (or in one that began before any
             # receiver was connected) raising could interrupt a transition: log.
-            self._log_receiver_errors(list(errors))
+            log_receiver_errors(list(errors))
 
     def _surface_receiver_errors(self, errors: list[Exception]) -> None:
         if self.receiver_errors == "log":
-            self._log_receiver_errors(errors)
+            log_receiver_errors(errors)
             return
         count = "1 receiver" if len(errors) == 1 else f"{len(errors)} receivers"
         raise ReceiverError(f"{count} raised while a trigger was processed", errors)
-
-    def _log_receiver_errors(self, errors: list[Exception]) -> None:
-        for error in errors:
-            _LOGGER.error("receiver raised %r", error, exc_info=error)
 
     # Nested machines: HierarchicalMachine fires a trigger through trigger_event,
     # which visits every (parallel) region; one trigger sends one outcome.
