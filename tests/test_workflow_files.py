@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import yaml
 
 from examples.workflows.rules import OrderRules, TicketRules
 from statesignals import (
+    SignalingHierarchicalMachine,
     SignalingMachine,
     WorkflowDefinitionError,
     WorkflowFileError,
@@ -211,6 +213,51 @@ def test_nested_states_load_as_a_definition_without_compiling() -> None:
     )
     assert definition.state_names == ("pending", "shipping")
     assert definition.states[1]["children"] == ["packing", "moving"]  # type: ignore[index]
+
+
+NESTED_PARCEL: dict[str, object] = {
+    "name": "Parcel",
+    "initial": "packing",
+    "states": [
+        "packing",
+        {
+            "name": "shipping",
+            "initial": "packed",
+            "children": ["packed", "in_transit"],
+            "transitions": [{"trigger": "dispatch", "source": "packed", "dest": "in_transit"}],
+        },
+        {"name": "delivered", "final": True},
+    ],
+    "transitions": [
+        {"trigger": "pack", "source": "packing", "dest": "shipping"},
+        {"trigger": "deliver", "source": "shipping_in_transit", "dest": "delivered"},
+    ],
+}
+
+
+class NestedBase(SignalingMachine):
+    machine_cls = SignalingHierarchicalMachine
+
+
+def test_nested_states_load_into_a_working_class_on_a_nested_base() -> None:
+    parcel_class = load_workflow(NESTED_PARCEL, base=NestedBase)
+    parcel = parcel_class()
+
+    for trigger in ("pack", "dispatch", "deliver"):
+        assert parcel.trigger(trigger) is True
+
+    assert parcel.state == "delivered"
+    assert dump_workflow(parcel_class) == NESTED_PARCEL
+
+
+def test_a_mistake_inside_a_nested_state_is_reported_at_its_path() -> None:
+    data = copy.deepcopy(NESTED_PARCEL)
+    data["states"][1]["transitions"][0]["dest"] = "in_transt"  # type: ignore[index]
+
+    with pytest.raises(WorkflowFileError) as raised:
+        load_workflow(data, base=NestedBase)
+
+    assert str(raised.value) == "<dict>: states[1].transitions[0].dest: 'in_transt' is not a state"
 
 
 # Export and round trip.
