@@ -30,7 +30,7 @@ from transitions.extensions.asyncio import (
 from .graph_machines import GraphStandIn, lacks_graph
 from .mixin import bind_next_methods, record_refusal
 from .nesting import record_transition_names
-from .receivers import WorkflowSignal, class_signals
+from .receivers import WorkflowSignal, class_listens, class_signals, listened
 from .signals import state_entered, state_exited, transition_completed
 
 
@@ -46,12 +46,16 @@ class SignalingAsyncState(AsyncState):
 
     async def enter(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
         await self._next_enter(event_data)
-        if state_entered.receivers or class_signals:
+        if state_entered.receivers or (
+            class_signals and class_listens(type(event_data.model), state_entered.name)
+        ):
             await event_data.machine._send_state_signal_async(state_entered, self, event_data)
 
     async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
         await self._next_exit(event_data)
-        if state_exited.receivers or class_signals:
+        if state_exited.receivers or (
+            class_signals and class_listens(type(event_data.model), state_exited.name)
+        ):
             await event_data.machine._send_state_signal_async(state_exited, self, event_data)
 
 
@@ -119,7 +123,9 @@ class SignalingAsyncEvent(AsyncEvent):
 
     async def _process(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
         result = await self._next__process(event_data)
-        if event_data.result and (transition_completed.receivers or class_signals):
+        if event_data.result and listened(
+            transition_completed, event_data.model, event_data.event.name
+        ):
             await event_data.machine._send_completed_async(event_data)
         return result
 

@@ -53,7 +53,7 @@ from transitions.extensions.asyncio import AsyncMachine
 from transitions.extensions.nesting import HierarchicalMachine
 
 from .errors import ReceiverError, WorkflowDefinitionError
-from .receivers import WorkflowSignal, class_listens, class_signals, dispatch_table
+from .receivers import WorkflowSignal, class_listens, class_signals, dispatch_table, listened
 from .signals import (
     state_entered,
     state_exited,
@@ -522,7 +522,7 @@ class SignalingMixin(_MachineBase):
         if _state_tree is None:
             # The outermost call: every region has been visited, finalize_event is next.
             event_data.regions_result = result  # type: ignore[attr-defined]
-            if result and (transition_completed.receivers or class_signals):
+            if result and listened(transition_completed, event_data.model, trigger):
                 self._send_completed(event_data)
         return result
 
@@ -536,7 +536,7 @@ class SignalingMixin(_MachineBase):
         result = await upstream._trigger_event_nested(event_data, trigger, _state_tree)
         if _state_tree is None:
             event_data.regions_result = result  # type: ignore[attr-defined]
-            if result and (transition_completed.receivers or class_signals):
+            if result and listened(transition_completed, event_data.model, trigger):
                 await self._send_completed_async(event_data)
         return result
 

@@ -25,7 +25,7 @@ from transitions.extensions.nesting import (
 )
 
 from .mixin import SignalingState, SignalingTransition
-from .receivers import class_signals
+from .receivers import listened
 from .signals import transition_completed
 
 
@@ -49,7 +49,7 @@ class SignalingNestedTransition(SignalingTransition, NestedTransition):
         result = super().execute(event_data)
         if result:
             event_data.transition = self
-            if transition_completed.receivers or class_signals:
+            if listened(transition_completed, event_data.model, event_data.event.name):
                 event_data.machine._send_completed(event_data)
         return result
 

@@ -329,6 +329,16 @@ def class_listens(model_class: type, signal_name: str, name: str | None = None) 
     return about_names is not None and (name is None or name in about_names)
 
 
+def listened(signal: WorkflowSignal, model: object, name: str | None = None) -> bool:
+    """Whether sending ``signal`` about ``model`` would reach a receiver, global or per class.
+
+    ``name`` narrows the per-class check to one trigger or state.
+    """
+    return bool(signal.receivers) or (
+        bool(class_signals) and class_listens(type(model), signal.name, name)
+    )
+
+
 __all__ = [
     "SignalNamespace",
     "WorkflowSignal",
@@ -336,4 +346,5 @@ __all__ = [
     "class_signal",
     "class_signals",
     "dispatch_table",
+    "listened",
 ]
