@@ -30,6 +30,7 @@ from transitions.core import EventData, Machine, Transition
 from .definition import WorkflowDefinition
 from .errors import DiagramError, WorkflowLookupError
 from .graph import Edge, StateNode, WorkflowGraph
+from .mixin import state_name
 
 if t.TYPE_CHECKING:
     import graphviz
@@ -472,15 +473,11 @@ def render_dot(source: str, format: ImageFormat, *, what: str = "diagram") -> by
     return completed.stdout
 
 
-def _state_name(value: t.Any) -> str:
-    return value.name if isinstance(value, Enum) else str(value)
-
-
 def _state_names(value: t.Any) -> tuple[str, ...]:
     """A model's state as names; parallel nested states hold a (nested) list of them."""
     if isinstance(value, (list, tuple)):
         return tuple(name for item in value for name in _state_names(item))
-    return (_state_name(value),)
+    return (state_name(value),)
 
 
 def diagram(

@@ -17,6 +17,7 @@ from enum import Enum
 
 from .definition import StateSpec, WorkflowDefinition, spec_name
 from .errors import WorkflowLookupError
+from .mixin import state_name
 
 DEFAULT_SEPARATOR = "_"
 """How ``transitions``' nested machines join a parent's and a child's name."""
@@ -90,10 +91,6 @@ class Finding:
         return self.message
 
 
-def _name(value: t.Any) -> str:
-    return value.name if isinstance(value, Enum) else str(value)
-
-
 def callable_name(value: t.Any) -> str:
     """A guard or callback as a name: strings as they are, functions by ``__name__``."""
     if isinstance(value, str):
@@ -129,7 +126,7 @@ class _Builder:
         self.transitions: list[DeclaredTransition] = []
 
     def state(self, spec: StateSpec, prefix: str) -> StateNode:
-        label = spec_name(spec) if isinstance(spec, (str, Enum, dict)) else _name(spec)
+        label = spec_name(spec) if isinstance(spec, (str, Enum, dict)) else str(spec)
         name = f"{prefix}{label}"
         if not isinstance(spec, dict):
             return StateNode(name, label)
@@ -140,7 +137,7 @@ class _Builder:
             initial = tuple(child.name for child in children)
         else:
             declared = _listed(spec.get("initial")) or ([children[0].label] if children else [])
-            initial = tuple(f"{inner}{_name(item)}" for item in declared)
+            initial = tuple(f"{inner}{state_name(item)}" for item in declared)
         # Transitions declared inside a nested state name its children relatively.
         self.declared(spec.get("transitions") or (), inner, children)
         return StateNode(name, label, bool(spec.get("final")), children, initial, parallel)
@@ -155,14 +152,18 @@ class _Builder:
             if source == "*":
                 sources = tuple(node.name for top in scope for node in top.walk())
             else:
-                sources = tuple(f"{prefix}{_name(item)}" for item in _listed(source))
+                sources = tuple(f"{prefix}{state_name(item)}" for item in _listed(source))
             dest = entry.get("dest")
             internal = dest is None
             self.transitions.append(
                 DeclaredTransition(
                     trigger=str(entry["trigger"]),
                     sources=sources,
-                    dest=None if internal else "=" if dest == "=" else f"{prefix}{_name(dest)}",
+                    dest=None
+                    if internal
+                    else "="
+                    if dest == "="
+                    else f"{prefix}{state_name(dest)}",
                     guards=guard_labels(entry),
                 )
             )
@@ -194,7 +195,7 @@ class WorkflowGraph:
         return cls(
             name=name,
             states=states,
-            initial=_name(workflow.initial),
+            initial=state_name(workflow.initial),
             transitions=(*builder.transitions, *top_transitions),
             auto_transitions=bool(workflow.options.get("auto_transitions", True)),
         )

@@ -29,7 +29,7 @@ from transitions.core import listify
 
 from .definition import WorkflowDefinition, check_workflow, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
-from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin
+from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin, state_name
 from .receivers import class_signal
 from .signals import state_entered, state_exited, transition_completed, transition_denied
 
@@ -102,8 +102,7 @@ def _may_method(cls: type, name: str, machine: Machine, trigger: str) -> c.Calla
 
 
 def _is_method(cls: type, name: str, machine: Machine, value: t.Any) -> c.Callable[..., bool]:
-    label = value.name if isinstance(value, Enum) else value
-    doc = f"Whether the model is in state {label!r}."
+    doc = f"Whether the model is in state {state_name(value)!r}."
     if t.cast(SignalingMixin, machine)._nested:
         # A compound state is current only through its children: ask the machine.
         is_state = t.cast(t.Any, machine).is_state
@@ -184,9 +183,8 @@ def _initial_value(machine: Machine) -> t.Any:
     if not t.cast(SignalingMixin, machine)._nested:
         return machine.get_state(initial).value
     nested = t.cast(t.Any, machine)
-    name = initial.name if isinstance(initial, Enum) else initial
     with nested():
-        leaves = nested._resolve_initial([], name.split(nested.state_cls.separator))
+        leaves = nested._resolve_initial([], state_name(initial).split(nested.state_cls.separator))
     values = [nested._set_state(leaf) for leaf in listify(leaves)]
     return values if len(values) > 1 else values[0]
 

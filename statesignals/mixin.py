@@ -133,13 +133,12 @@ else:
     _MachineBase = object
 
 
-def state_name(state: State | str | Enum) -> str:
-    """The name a payload uses for ``state``: Enum members by their ``name``."""
-    if isinstance(state, State):
+def state_name(state: State | str | Enum | None) -> str:
+    """The name a payload, a diagram or a test uses for ``state``: Enum members by their
+    ``name``, anything else as text."""
+    if isinstance(state, (State, Enum)):
         return state.name
-    if isinstance(state, Enum):
-        return state.name
-    return state
+    return state if isinstance(state, str) else str(state)
 
 
 def model_state_name(value: t.Any) -> str:

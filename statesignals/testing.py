@@ -33,16 +33,12 @@ import pytest
 from transitions import Machine
 
 from .errors import StateSignalsError, WorkflowLookupError
-from .mixin import condition_label
+from .mixin import condition_label, state_name
 from .receivers import SignalNamespace
 from .signals import signals as workflow_signals
 
 Model = t.TypeVar("Model")
 StateName = str | Enum
-
-
-def _name(state: StateName) -> str:
-    return state.name if isinstance(state, Enum) else state
 
 
 # Recording signals.
@@ -167,7 +163,7 @@ class SignalRecorder:
     ) -> RecordedSignal:
         """Assert that ``model`` completed a transition ``source -> dest`` (by trigger ``via``)."""
         __tracebackhide__ = True
-        source, dest = _name(source), _name(dest)
+        source, dest = state_name(source), state_name(dest)
         for recorded in self.of(model):
             payload = recorded.payload
             if (
@@ -356,7 +352,7 @@ class WorkflowPath:
         return model
 
     def _state_of(self, model: object) -> str:
-        return _name(getattr(model, self.model_attribute))
+        return state_name(getattr(model, self.model_attribute))
 
     def _fail(self, message: str) -> t.NoReturn:
         __tracebackhide__ = True
@@ -414,7 +410,7 @@ def _walk(
     machine = _machine_of(workflow)
     if machine.initial is None:
         raise WorkflowLookupError(f"{machine!r} has no initial state; paths start there")
-    initial = _name(machine.initial)
+    initial = state_name(machine.initial)
     steps = _steps_by_source(machine, include_auto)
     return machine, initial, steps, _shortest_prefixes(initial, steps)
 
