@@ -82,9 +82,10 @@ def spec_name(spec: StateSpec) -> str:
     return spec
 
 
-def machine_options(machine_cls: type[Machine]) -> tuple[str, ...]:
-    """Keywords of ``machine_cls`` and its bases that a class may declare."""
-    names: dict[str, None] = {}
+def machine_option_defaults(machine_cls: type[Machine]) -> dict[str, t.Any]:
+    """Keywords of ``machine_cls`` and its bases that a class may declare, each with the
+    default of the nearest class that takes it (``inspect.Parameter.empty`` for none)."""
+    defaults: dict[str, t.Any] = {}
     for klass in machine_cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
@@ -93,8 +94,13 @@ def machine_options(machine_cls: type[Machine]) -> tuple[str, ...]:
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
             if parameter.name not in _NOT_OPTIONS:
-                names[parameter.name] = None
-    return tuple(names)
+                defaults.setdefault(parameter.name, parameter.default)
+    return defaults
+
+
+def machine_options(machine_cls: type[Machine]) -> tuple[str, ...]:
+    """Keywords of ``machine_cls`` and its bases that a class may declare."""
+    return tuple(machine_option_defaults(machine_cls))
 
 
 Location = tuple[str | int, ...]
@@ -580,6 +586,7 @@ __all__ = [
     "WorkflowDefinition",
     "check_workflow",
     "declared_workflow",
+    "machine_option_defaults",
     "machine_options",
     "nesting_separator",
     "parent_workflow",

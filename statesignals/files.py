@@ -25,7 +25,7 @@ from enum import Enum
 from importlib import resources
 from pathlib import Path
 
-from .definition import TRANSITION_CALLBACK_FIELDS, WorkflowDefinition, machine_options
+from .definition import TRANSITION_CALLBACK_FIELDS, WorkflowDefinition, machine_option_defaults
 from .errors import WorkflowDefinitionError, WorkflowFileError
 from .machine import SignalingMachine
 
@@ -250,18 +250,6 @@ def _export_transition(cls: type, where: str, entry: c.Mapping[str, t.Any]) -> d
     return exported
 
 
-def _option_defaults(machine_cls: type) -> dict[str, t.Any]:
-    defaults: dict[str, t.Any] = {}
-    for klass in reversed(machine_cls.__mro__):
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for parameter in inspect.signature(init).parameters.values():
-            if parameter.default is not parameter.empty:
-                defaults[parameter.name] = parameter.default
-    return defaults
-
-
 def dump_workflow(model_class: type[SignalingMachine]) -> dict[str, t.Any]:
     """The workflow of ``model_class`` as a dict in the workflow-file format.
 
@@ -285,12 +273,12 @@ def dump_workflow(model_class: type[SignalingMachine]) -> dict[str, t.Any]:
         _export_transition(model_class, f"transitions[{index}]", entry)
         for index, entry in enumerate(workflow.transitions)
     ]
-    defaults = _option_defaults(model_class.machine_cls)
-    known = set(machine_options(model_class.machine_cls))
+    defaults = machine_option_defaults(model_class.machine_cls)
     options = {
         key: _plain(model_class, f"options.{key}", value)
         for key, value in workflow.options.items()
-        if key in known and not (key in defaults and defaults[key] == value)
+        # A keyword without a default (Parameter.empty) never equals a value: kept.
+        if key in defaults and defaults[key] != value
     }
     if options:
         data["options"] = options
