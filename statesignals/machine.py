@@ -30,7 +30,7 @@ from transitions.core import listify
 from .definition import WorkflowDefinition, check_workflow, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
 from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin, state_name
-from .receivers import class_signal
+from .receivers import class_signal, class_signals
 from .signals import state_entered, state_exited, transition_completed, transition_denied
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
@@ -344,13 +344,11 @@ class SignalingMachine:
     @classmethod
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
         """Disconnect ``receiver`` from every transition and state of this class."""
-        machine = cls._machine()
-        for trigger in trigger_names(machine):
-            for signal_name in (transition_completed.name, transition_denied.name):
-                class_signal(cls, signal_name, trigger).disconnect(receiver)
-        for state in state_names(machine):
-            for signal_name in (state_entered.name, state_exited.name):
-                class_signal(cls, signal_name, state).disconnect(receiver)
+        cls._machine()
+        # Only the signals a receiver was ever connected to exist: creating the
+        # others here would make every trigger check for per-class receivers.
+        for signal in list(class_signals.get(cls, {}).values()):
+            signal.disconnect(receiver)
 
     @classmethod
     def _machine(cls) -> Machine:

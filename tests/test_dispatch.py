@@ -8,6 +8,7 @@ import typing as t
 import pytest
 
 from statesignals import MachineError, SignalingMachine, Trigger, transition_completed
+from statesignals.receivers import class_listens, class_signals
 
 calls: list[tuple[str, int]] = []
 
@@ -125,3 +126,16 @@ def test_class_receiver_of_one_transition_is_called_for_that_transition_only() -
     finally:
         Ticket.disconnect(first)
     assert calls == [("first", 7)]
+
+
+def test_disconnecting_from_a_class_creates_no_per_class_signals() -> None:
+    class Untouched(SignalingMachine):
+        states = ["a", "b"]
+        initial = "a"
+        transitions = [["go", "a", "b"]]
+
+    Untouched.disconnect(first)
+
+    # With no per-class signal anywhere for the class, its triggers skip the per-class lookup.
+    assert class_signals.get(Untouched) is None
+    assert not class_listens(Untouched, transition_completed.name, "go")
