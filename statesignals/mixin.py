@@ -612,7 +612,7 @@ class SignalingMixin(_MachineBase):
         self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
     ) -> None:
         model = event_data.model
-        targeted = dispatch_table(type(model)).get((signal.name, name))
+        targeted = dispatch_table(type(model)).get((signal.name, name)) if class_signals else None
         if not (signal.receivers or targeted):
             return
         payload = self._payload(event_data, signal)
