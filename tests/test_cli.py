@@ -16,9 +16,9 @@ from examples.orders.models import Order
 from statesignals.cli import main
 
 ROOT = Path(__file__).parent.parent
-ORDER_FILE = ROOT / "examples" / "workflows" / "order.yaml"
-TICKET_FILE = ROOT / "examples" / "workflows" / "support_ticket.json"
-ORDER_RULES = "examples.workflows.rules:OrderRules"
+ORDER_FILE = ROOT / "statesignals" / "examples" / "order.yaml"
+TICKET_FILE = ROOT / "statesignals" / "examples" / "support_ticket.json"
+ORDER_RULES = "statesignals.examples:OrderRules"
 COMMAND = Path(sys.executable).parent / "statesignals"
 
 # A module the tests import by reference, as users name their own models.

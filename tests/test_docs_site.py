@@ -84,3 +84,13 @@ def test_the_api_page_shows_sphinx_roles_as_code():
     assert docstring is not None
     assert "`ReceiverError`" in docstring.value
     assert ":class:" not in docstring.value
+
+
+@pytest.mark.parametrize("page", ["index.md", "getting-started.md"])
+def test_the_install_line_says_diagrams_render_after_a_plain_install(page: str) -> None:
+    text = (DOCS / page).read_text()
+    install = text.index("pip install transitions-statesignals")
+    nearby = " ".join(text[install : install + 600].split())
+    assert "graphviz-pure" in nearby
+    assert "`dot`" in nearby
+    assert "[render]" not in text
