@@ -26,16 +26,16 @@ from enum import Enum
 from importlib import resources
 from pathlib import Path
 
+from .declarative import SignalingMachine
 from .definition import (
     MACHINE_CALLBACK_OPTIONS,
     TRANSITION_CALLBACK_FIELDS,
-    TRANSITION_FIELDS,
     Location,
     WorkflowDefinition,
     machine_option_defaults,
+    normalize_transitions,
 )
 from .errors import WorkflowDefinitionError, WorkflowFileError
-from .machine import SignalingMachine
 from .text import printable as _printable
 
 WorkflowSource = str | os.PathLike[str] | c.Mapping[str, t.Any]
@@ -426,7 +426,7 @@ def _export_state(cls: type, where: str, spec: t.Any) -> t.Any:
 def _export_transition(cls: type, where: str, entry: t.Any) -> dict[str, t.Any]:
     if isinstance(entry, (list, tuple)):
         # The list form, as transitions inside a compound state may be written.
-        entry = dict(zip(TRANSITION_FIELDS, entry, strict=False))
+        (entry,) = normalize_transitions(cls, [entry])
     exported: dict[str, t.Any] = {}
     for key, value in entry.items():
         if key in ("trigger", "source", "dest", *TRANSITION_CALLBACK_FIELDS):
