@@ -27,7 +27,7 @@ from .analysis import WorkflowGraph, validate
 from .declarative import SignalingMachine
 from .definition import WorkflowDefinition
 from .diagrams import OUTPUT_FORMATS, Diagram, diagram, format_for
-from .errors import StateSignalsError
+from .errors import StateSignalsError, WorkflowDefinitionError
 from .files import MAX_FILE_BYTES, class_name, definition_from, load_workflow, read_workflow
 from .text import printable
 
@@ -150,16 +150,23 @@ def run_validate(options: argparse.Namespace, out: t.TextIO) -> int:
             )
         else:
             loaded = model_class(target)
+    except WorkflowDefinitionError as error:
+        out.write("".join(f"{_one_line(mistake)}\n" for mistake in error.mistakes))
+        return EXIT_FINDINGS
     except StateSignalsError as error:
         out.write(f"{_one_line(error)}\n")
         return EXIT_FINDINGS
     findings = validate(loaded)
+    where = printable(target)
     for finding in findings:
-        out.write(f"{printable(target)}: {printable(str(finding))}\n")
-    if findings:
+        out.write(f"{where}: {finding.severity}: {printable(str(finding))}\n")
+    errors = sum(finding.severity == "error" for finding in findings)
+    warnings = len(findings) - errors
+    if errors or (warnings and options.strict):
         return EXIT_FINDINGS
     states = sum(1 for _ in WorkflowGraph.of(loaded).walk())
-    out.write(f"{printable(target)}: {loaded.__qualname__} is valid ({states} states)\n")
+    noted = f", {warnings} warning{'s' if warnings > 1 else ''}" if warnings else ""
+    out.write(f"{where}: {loaded.__qualname__} is valid ({states} states{noted})\n")
     return 0
 
 
@@ -285,8 +292,9 @@ def parser() -> argparse.ArgumentParser:
         help="check a workflow; report unreachable states and dead ends",
         description=(
             "Load and check a workflow: the file's schema, its states, guards and "
-            "callbacks, then unreachable states and non-final dead ends. "
-            "Exit status 0 when valid, 1 with the findings otherwise."
+            "callbacks (errors), then unreachable states (errors) and non-final dead "
+            "ends (warnings). Exit status 1 on any error, 0 otherwise; --strict makes "
+            "warnings errors."
         ),
     )
     check.add_argument("target", metavar="TARGET")
@@ -301,6 +309,9 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="MODULE",
         help="let the file's dotted guard names import from MODULE (repeatable)",
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="treat warnings (dead ends) as errors: exit 1"
     )
     check.set_defaults(run=run_validate)
 

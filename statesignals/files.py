@@ -302,17 +302,30 @@ def load_workflow(
     except WorkflowFileError:
         raise
     except WorkflowDefinitionError as error:
-        if error.location:
-            raise WorkflowFileError(
-                f"{origin}: {json_path(error.location)}: {error.problem}",
-                location=error.location,
-                problem=error.problem,
-            ) from error
-        raise WorkflowFileError(f"{origin}: {error}") from error
+        mistakes = [_in_file(origin, mistake) for mistake in error.mistakes]
+        if len(mistakes) == 1:
+            raise mistakes[0] from error
+        raise WorkflowFileError(
+            "; ".join(str(mistake) for mistake in mistakes),
+            location=error.location,
+            problem=error.problem,
+            mistakes=mistakes,
+        ) from error
     except Exception as error:  # a check that missed something transitions then refused
         raise WorkflowFileError(
             f"{origin}: {name} cannot be built: {type(error).__name__}: {error}"
         ) from error
+
+
+def _in_file(origin: str, error: WorkflowDefinitionError) -> WorkflowFileError:
+    """A class's definition error as one that points into the file."""
+    if not error.location:
+        return WorkflowFileError(f"{origin}: {error}")
+    return WorkflowFileError(
+        f"{origin}: {json_path(error.location)}: {error.problem}",
+        location=error.location,
+        problem=error.problem,
+    )
 
 
 def _callback_references(data: c.Mapping[str, t.Any]) -> c.Iterator[tuple[Location, str]]:
