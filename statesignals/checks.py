@@ -55,11 +55,14 @@ def _is_defined(cls: type, name: str) -> bool:
 class _UndefinedCallbacks:
     """Gathers every guard and callback name a class does not define, to report them at once."""
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type, look_up: bool = True) -> None:
         self.cls = cls
+        self.look_up = look_up
         self.found: list[WorkflowDefinitionError] = []
 
     def check(self, where: str, field_name: str, value: t.Any, location: Location = ()) -> None:
+        if not self.look_up:
+            return
         for name in _callback_names(value):
             if not _is_defined(self.cls, name):
                 problem = (
@@ -375,15 +378,23 @@ class _References:
                 fail(self.cls, f"{where}: {field_name} {problem}", location, problem)
 
 
-def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Machine]) -> None:
+def check_workflow(
+    cls: type,
+    workflow: WorkflowDefinition,
+    machine_cls: type[Machine],
+    *,
+    look_up_callbacks: bool = True,
+) -> None:
     """Raise :class:`WorkflowDefinitionError` for the first mistake in ``workflow``;
     guard and callback names the class does not define are reported all at once.
 
     For a nested machine (``machine_cls`` a ``HierarchicalMachine``) state names
     are full paths (``shipping_packed``), and transitions and ``initial`` declared
-    inside a compound state name states relative to it.
+    inside a compound state name states relative to it. ``look_up_callbacks=False``
+    checks only the structure, for a workflow drawn without the class its guards
+    belong to.
     """
-    callbacks = _UndefinedCallbacks(cls)
+    callbacks = _UndefinedCallbacks(cls, look_up_callbacks)
     root = state_scopes(cls, workflow, machine_cls, callbacks)
     separator = nesting_separator(machine_cls)
     references = _References(cls, root, separator)

@@ -28,7 +28,14 @@ from .declarative import SignalingMachine
 from .definition import WorkflowDefinition
 from .diagrams import OUTPUT_FORMATS, Diagram, diagram, format_for
 from .errors import StateSignalsError, WorkflowDefinitionError
-from .files import MAX_FILE_BYTES, class_name, definition_from, load_workflow, read_workflow
+from .files import (
+    MAX_FILE_BYTES,
+    check_definition,
+    class_name,
+    definition_from,
+    load_workflow,
+    read_workflow,
+)
 from .text import printable
 
 EXIT_FINDINGS = 1
@@ -94,7 +101,10 @@ def _base(reference: str | None) -> type[SignalingMachine]:
 def _file_workflow(target: str, options: argparse.Namespace) -> tuple[WorkflowDefinition, str]:
     """A file's workflow and name, without looking up its guards (nothing is compiled)."""
     data = read_workflow(target, max_bytes=options.max_bytes)
-    return definition_from(data), class_name(data, target)
+    name = class_name(data, target)
+    definition = definition_from(data)
+    check_definition(definition, printable(target), name)
+    return definition, name
 
 
 def _graph(target: str, options: argparse.Namespace) -> WorkflowGraph:
@@ -359,7 +369,7 @@ def main(argv: c.Sequence[str] | None = None) -> int:
         if options.traceback:
             raise
         print(
-            f"statesignals: error: unexpected {type(error).__name__}: {_one_line(error)} "
+            f"statesignals: error: internal error: {type(error).__name__}: {_one_line(error)} "
             "(--traceback shows where)",
             file=sys.stderr,
         )

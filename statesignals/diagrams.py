@@ -29,6 +29,7 @@ from .last_transition import (
     remember_last_transitions,
 )
 from .rendering import INSTALL_HINT, ImageFormat, render_dot, renderer
+from .text import printable
 
 if t.TYPE_CHECKING:
     import graphviz
@@ -123,7 +124,7 @@ class Diagram:
         graph = graphviz.Digraph(name=self.graph.name)
         graph.attr(rankdir=self.direction, fontname=_FONT, compound="true")
         if self.title:
-            graph.attr(label=self.title, labelloc="t", fontsize="16")
+            graph.attr(label=_dot_text(self.title), labelloc="t", fontsize="16")
         graph.attr("node", shape="box", style="rounded", fontname=_FONT)
         graph.attr("edge", fontname=_FONT, fontsize="11")
         self._dot_start(graph, "", (self.graph.initial,))
@@ -147,9 +148,13 @@ class Diagram:
 
     def _dot_state(self, graph: graphviz.Digraph, node: StateNode) -> None:
         if node.children:
-            with graph.subgraph(name=f"cluster_{node.name}") as cluster:
+            with graph.subgraph(name=_dot_text(f"cluster_{node.name}")) as cluster:
                 style = "rounded,dashed" if node.parallel else "rounded"
-                attributes = {"label": node.label, "style": style, "id": f"state_{node.name}"}
+                attributes = {
+                    "label": _dot_text(node.label),
+                    "style": style,
+                    "id": _dot_text(f"state_{node.name}"),
+                }
                 if node.name in self.states:
                     attributes.update(style=f"{style},filled,bold", fillcolor=_CURRENT_FILL)
                 cluster.attr(**attributes)
@@ -158,7 +163,7 @@ class Diagram:
                 for child in node.children:
                     self._dot_state(cluster, child)
             return
-        attributes = {"label": node.label, "id": f"state_{node.name}"}
+        attributes = {"label": _dot_text(node.label), "id": _dot_text(f"state_{node.name}")}
         if node.final:
             attributes["peripheries"] = "2"
         if node.name in self.states:
@@ -177,20 +182,20 @@ class Diagram:
         self, graph: graphviz.Digraph, tail: str, head: str, attributes: dict[str, str]
     ) -> None:
         if tail in self.nodes and self.nodes[tail].children:
-            attributes["ltail"] = f"cluster_{tail}"
+            attributes["ltail"] = _dot_text(f"cluster_{tail}")
             tail = self._anchor(tail)
         if self.nodes[head].children:
-            if attributes.get("ltail") != f"cluster_{head}":
-                attributes["lhead"] = f"cluster_{head}"
+            if attributes.get("ltail") != _dot_text(f"cluster_{head}"):
+                attributes["lhead"] = _dot_text(f"cluster_{head}")
             else:
                 del attributes["ltail"]
             head = self._anchor(head)
         graph.edge(_dot_id(tail), _dot_id(head), **attributes)
 
     def _dot_edge(self, graph: graphviz.Digraph, edge: Edge) -> None:
-        attributes = {"label": edge.label}
+        attributes = {"label": _dot_text(edge.label)}
         if edge.internal:
-            attributes.update(style="dashed", label=f"{edge.label} (internal)")
+            attributes.update(style="dashed", label=_dot_text(f"{edge.label} (internal)"))
         if edge.auto:
             attributes.update(style="dotted", color="gray50", fontcolor="gray50")
         if self._is_last(edge):
@@ -284,9 +289,17 @@ class Diagram:
         return f"<Diagram of {self.graph.name}{highlighted}>"
 
 
+def _dot_text(text: str) -> str:
+    """``text`` as DOT shows it literally: never an HTML label (``<b>x</b>``), no
+    backslash escapes (``\\l``), control characters written out."""
+    import graphviz
+
+    return t.cast(str, graphviz.escape(printable(text)))
+
+
 def _dot_id(name: str) -> str:
     # graphviz reads "a:b" in an edge as node a, port b; a state's colon is text.
-    return name.replace(":", "&#58;") if ":" in name else name
+    return _dot_text(name.replace(":", "&#58;") if ":" in name else name)
 
 
 _MERMAID_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -308,9 +321,17 @@ def _mermaid_ids(nodes: c.Mapping[str, StateNode]) -> dict[str, str]:
     return ids
 
 
+_MERMAID_ENTITIES = {"#": "#35;", ";": "#59;", '"': "#quot;"}
+
+
 def _mermaid_text(text: str) -> str:
-    # ";" ends a Mermaid statement; its entity first, so that "#quot;" stays whole.
-    return text.replace(";", "#59;").replace('"', "#quot;")
+    """``text`` inside a Mermaid statement: ``;`` would end it and a line break start
+    another, so those (and ``#``, quotes, control characters) become ``#NN;`` entities."""
+    return "".join(
+        _MERMAID_ENTITIES.get(character)
+        or (character if character.isprintable() else f"#{ord(character)};")
+        for character in text
+    )
 
 
 def format_for(path: Path) -> OutputFormat:

@@ -26,6 +26,10 @@ from enum import Enum
 from importlib import resources
 from pathlib import Path
 
+from transitions import Machine
+from transitions.extensions.nesting import HierarchicalMachine
+
+from .checks import check_workflow
 from .declarative import SignalingMachine
 from .definition import (
     MACHINE_CALLBACK_OPTIONS,
@@ -148,13 +152,16 @@ def _parse_yaml(text: str, origin: str) -> t.Any:
 
     from .yaml_loader import WorkflowLoader
 
-    loader = WorkflowLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        loader.check_aliases(node, MAX_ALIAS_NODES)
-        return loader.construct_document(node)
+        loader = WorkflowLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            loader.check_aliases(node, MAX_ALIAS_NODES)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
@@ -162,8 +169,6 @@ def _parse_yaml(text: str, origin: str) -> t.Any:
         raise WorkflowFileError(f"{where}: invalid YAML: {_printable(problem)}") from error
     except ValueError as error:  # an integer past Python's digit limit
         raise WorkflowFileError(f"{origin}: invalid YAML: {error}") from None
-    finally:
-        loader.dispose()
 
 
 def _check_shape(data: t.Any, origin: str) -> None:
@@ -237,9 +242,28 @@ def load_definition(
 ) -> WorkflowDefinition:
     """The workflow in ``source``, schema-validated but not compiled into a class.
 
-    Enough to draw or describe it; guard names are not looked up.
+    Enough to draw or describe it: its states and transitions are checked (an
+    unknown state is a :class:`~statesignals.WorkflowFileError`), its guard
+    names are not looked up.
     """
-    return definition_from(read_workflow(source, max_bytes=max_bytes))
+    data, origin = _read(source, max_bytes)
+    definition = definition_from(_validate(data, origin))
+    check_definition(definition, origin, class_name(data, source))
+    return definition
+
+
+def check_definition(definition: WorkflowDefinition, origin: str, name: str) -> None:
+    """Check the states and transitions of a file's workflow as class creation would,
+    without the class its guards belong to; nested states are read as a nested machine."""
+    nested = any(
+        isinstance(spec, dict) and bool({"children", "parallel", "transitions"} & spec.keys())
+        for spec in definition.states
+    )
+    machine_cls = HierarchicalMachine if nested else Machine
+    try:
+        check_workflow(type(name, (), {}), definition, machine_cls, look_up_callbacks=False)
+    except WorkflowDefinitionError as error:
+        raise _in_file(origin, error) from error
 
 
 def class_name(data: c.Mapping[str, t.Any], source: WorkflowSource, name: str | None = None) -> str:
@@ -510,6 +534,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "WorkflowSource",
+    "check_definition",
     "class_name",
     "definition_from",
     "dump_workflow",
