@@ -6,7 +6,7 @@ there when the class remembers it (:func:`remember_last_transitions`). Both
 return a :class:`Diagram`, which gives the DOT source (built with the
 ``graphviz`` package), Mermaid text, and SVG or PNG rendered by Graphviz's
 ``dot`` program when it is installed, or else by the ``graphviz-pure`` wheel
-(``pip install 'transitions-statesignals[render]'``).
+that a plain ``pip install transitions-statesignals`` brings.
 """
 
 from __future__ import annotations

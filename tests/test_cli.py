@@ -280,7 +280,8 @@ def test_without_a_renderer_the_command_says_what_to_install(
     assert main(["diagram", f"{models}:Order", "-o", str(tmp_path / "order.png")]) == 2
     assert capsys.readouterr().err == (
         "statesignals: error: rendering SVG or PNG needs a Graphviz renderer: install the "
-        "graphviz-pure wheel (pip install 'transitions-statesignals[render]') or Graphviz's dot "
-        "program (https://graphviz.org/download/); DOT and Mermaid text need neither\n"
+        "graphviz-pure wheel, a dependency of transitions-statesignals (pip install "
+        "graphviz-pure), or Graphviz's dot program (https://graphviz.org/download/); DOT and "
+        "Mermaid text need neither\n"
     )
     assert main(["diagram", f"{models}:Order", "-o", str(tmp_path / "order.mmd")]) == 0
