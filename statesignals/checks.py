@@ -48,7 +48,7 @@ def _is_defined(cls: type, name: str) -> bool:
         return False
     try:
         return hasattr(importlib.import_module(module_name), attribute)
-    except ImportError:
+    except (ImportError, TypeError, ValueError):  # "..x" is no module path at all
         return False
 
 
@@ -166,6 +166,7 @@ class _ScopeBuilder:
         elif isinstance(spec, Enum):
             self._add_leaf(scope, spec.name, where, remap, location)
         elif isinstance(spec, str):
+            self._check_splits(spec, where, location)
             parts = spec.split(self.separator) if self.separator else [spec]
             if parts[0] in remap:
                 return
@@ -179,6 +180,16 @@ class _ScopeBuilder:
         else:
             problem = f"{spec!r} must be a name, an Enum member or a dict of State keywords"
             fail(self.cls, f"{where} {problem}", location, problem)
+
+    def _check_splits(self, name: str, where: str, location: Location) -> None:
+        """A nested machine splits names at its separator: ``a_`` would declare ``a``."""
+        separator = self.separator
+        if separator and "" in name.split(separator):
+            problem = (
+                f"state name {name!r} cannot start or end with {separator!r} or hold "
+                f"{separator * 2!r}: a nested machine splits names at {separator!r}"
+            )
+            fail(self.cls, f"{where}: {problem}", location, problem)
 
     @staticmethod
     def _expanded(spec: t.Any) -> t.Any:
@@ -197,6 +208,7 @@ class _ScopeBuilder:
         remap: c.Container[str],
         location: Location = (),
     ) -> StateScope | None:
+        self._check_splits(name, where, location)
         if name in remap:
             return None
         if name in scope.children:
@@ -402,6 +414,9 @@ def check_workflow(
     if workflow.initial is None:
         names = ", ".join(root.children)
         fail(cls, f"declares no initial state; set initial to one of {names}")
+    if not isinstance(workflow.initial, (str, Enum)):
+        problem = f"initial {workflow.initial!r} must name one state"
+        fail(cls, problem, ("initial",), problem)
     references.check(root, "initial", "initial state", workflow.initial, ("initial",))
 
     attribute = workflow.model_attribute

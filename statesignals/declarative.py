@@ -288,12 +288,20 @@ class SignalingMachine:
                 f"{cls.__qualname__}: machine_cls must be a transitions Machine class "
                 f"with SignalingMixin, not {cls.machine_cls!r}"
             )
-        workflow = declared_workflow(cls, cls.machine_cls)
-        if workflow is None:
-            return
-        check_workflow(cls, workflow, cls.machine_cls)
-        machine = _compile(cls, workflow)
-        _install(cls, machine, _conveniences(cls, machine))
+        try:
+            workflow = declared_workflow(cls, cls.machine_cls)
+            if workflow is None:
+                return
+            check_workflow(cls, workflow, cls.machine_cls)
+            machine = _compile(cls, workflow)
+            _install(cls, machine, _conveniences(cls, machine))
+        except WorkflowDefinitionError:
+            raise
+        except Exception as error:  # what no check foresaw still names the class
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: the workflow cannot be compiled: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         cls.workflow = workflow
         cls.machine = machine
 
