@@ -81,7 +81,9 @@ class Diagram:
                 )
         self.states = states
         """The highlighted states: the current one, or one per region of parallel states."""
-        self.transition = transition if transition and transition.dest in states else None
+        self.transition = (
+            transition if transition and _leads_to(self.nodes, transition.dest, states) else None
+        )
 
     @property
     def state(self) -> str | None:
@@ -388,11 +390,19 @@ def diagram(
     )
 
 
+def _leads_to(nodes: c.Mapping[str, StateNode], dest: str, states: tuple[str, ...]) -> bool:
+    """Whether a transition into ``dest`` leaves the model in ``states``: ``dest`` is one
+    of them or, a compound state, encloses one."""
+    node = nodes.get(dest)
+    return node is not None and any(inner.name in states for inner in node.walk())
+
+
 def _named_transition(
     graph: WorkflowGraph, trigger: str, states: tuple[str, ...]
 ) -> LastTransition:
+    nodes = {node.name: node for node in graph.walk()}
     for edge in graph.edges():
-        if edge.trigger == trigger and edge.dest in states and not edge.internal:
+        if edge.trigger == trigger and _leads_to(nodes, edge.dest, states) and not edge.internal:
             return LastTransition(trigger, edge.source, edge.dest)
     where = " or ".join(map(repr, states)) or "the highlighted state (give one)"
     raise DiagramError(f"{graph.name}: no transition {trigger!r} leads to state {where}")

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from transitions import Machine
-from transitions.extensions.nesting import HierarchicalMachine, NestedState
+from transitions.extensions.nesting import NestedState
 
+from ..compiled import CompiledTransition, compiled_transitions, separator, state_names
 from ..dispatch import SignalNamespace, WorkflowSignal
 from ..errors import StateSignalsError, WorkflowLookupError
 from ..naming import condition_label, model_state_name, state_name
@@ -390,37 +391,17 @@ class _Structure:
 
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
-        self.nested = isinstance(machine, HierarchicalMachine)
-        state_cls = t.cast(type[NestedState], machine.state_cls)
-        self.separator: str = state_cls.separator if self.nested else ""
-        names = t.cast(t.Any, machine).get_nested_state_names() if self.nested else machine.states
-        self.order = {name: index for index, name in enumerate(names)}
+        joiner = separator(machine)
+        self.nested = joiner is not None
+        self.separator = joiner or ""
+        self.order = {name: index for index, name in enumerate(state_names(machine))}
 
-    def declared(self, include_auto: bool) -> list[tuple[str, str, str | None, t.Any]]:
-        """(trigger, source, dest, transition) of every declared transition, full names.
-
-        A nested machine keeps transitions declared inside a compound state in that
-        state's own events, with names relative to it.
-        """
-        scopes: list[tuple[str, c.Mapping[str, t.Any]]] = [("", self.machine.events)]
-        if self.nested:
-            for name in self.order:
-                events = getattr(self.machine.get_state(name), "events", None)
-                if events:
-                    scopes.append((f"{name}{self.separator}", events))
+    def declared(self, include_auto: bool) -> list[CompiledTransition]:
+        """Every transition of the machine, the ``to_<state>`` ones only if asked."""
         auto = set()
         if self.machine.auto_transitions and not include_auto:
             auto = {f"to_{state}" for state in self.order}
-        found = []
-        for prefix, events in scopes:
-            for trigger, event in events.items():
-                if trigger in auto:
-                    continue
-                for source, transitions in event.transitions.items():
-                    for transition in transitions:
-                        dest = None if transition.dest is None else f"{prefix}{transition.dest}"
-                        found.append((trigger, f"{prefix}{source}", dest, transition))
-        return found
+        return [found for found in compiled_transitions(self.machine) if found.trigger not in auto]
 
     def entered(self, name: str) -> tuple[str, ...]:
         """The leaves a model is in after entering state ``name``."""
@@ -490,8 +471,8 @@ def _walk(
     structure = _Structure(machine)
     declared = structure.declared(include_auto)
     by_source: dict[str, list[int]] = {}
-    for index, (_, source, _, _) in enumerate(declared):
-        by_source.setdefault(source, []).append(index)
+    for index, found in enumerate(declared):
+        by_source.setdefault(found.source, []).append(index)
     start = structure.sorted(structure.entered(state_name(machine.initial)))
     prefixes: dict[str, tuple[Step, ...]] = {_name(start): ()}
     configurations = {_name(start): start}
@@ -510,10 +491,11 @@ def _walk(
         )
         moves[here] = []
         for index in indexes:
-            trigger, source, dest, transition = declared[index]
-            after = leaves if dest is None else structure.after(leaves, source, dest)
-            guards = tuple(condition_label(condition) for condition in transition.conditions)
-            step = Step(trigger, here, _name(after), guards, internal=dest is None)
+            found = declared[index]
+            dest = found.dest
+            after = leaves if dest is None else structure.after(leaves, found.source, dest)
+            guards = tuple(condition_label(condition) for condition in found.transition.conditions)
+            step = Step(found.trigger, here, _name(after), guards, internal=dest is None)
             moves[here].append((step, index))
             if step.dest not in prefixes:
                 prefixes[step.dest] = (*prefixes[here], step)
