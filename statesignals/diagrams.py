@@ -188,6 +188,11 @@ class Diagram:
             else:
                 del attributes["ltail"]
             head = self._anchor(head)
+        if "label" in attributes and ({"ltail", "lhead"} & attributes.keys()):
+            # The arrow starts or ends at an inner state and is clipped at the box: a plain
+            # label sits halfway along the unclipped line, inside the box or over its title.
+            # An external label is placed beside the drawn arrow, clear of the box.
+            attributes["xlabel"] = attributes.pop("label")
         graph.edge(_dot_id(tail), _dot_id(head), **attributes)
 
     def _dot_edge(self, graph: graphviz.Digraph, edge: Edge) -> None:

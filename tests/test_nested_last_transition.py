@@ -45,8 +45,8 @@ def test_a_transition_into_a_compound_state_is_highlighted_while_inside_it() -> 
     assert last_transition(diver) == LastTransition("dive", "surface", "deep")
     edges = highlighted_edges(diagram(diver).source)
     assert edges == [
-        f'surface -> deep_shallow [label=dive {HIGHLIGHT} fontcolor="#c0392b" '
-        "lhead=cluster_deep penwidth=2.5]"
+        f'surface -> deep_shallow [{HIGHLIGHT} fontcolor="#c0392b" lhead=cluster_deep '
+        "penwidth=2.5 xlabel=dive]"
     ]
 
 
