@@ -41,8 +41,15 @@ def state_names(machine: Machine) -> list[str]:
     return list(machine.states)
 
 
-def compiled_transitions(machine: Machine) -> c.Iterator[CompiledTransition]:
-    """Every transition of ``machine``, those declared inside compound states included."""
+def compiled_transitions(
+    machine: Machine, *, every: bool = False
+) -> c.Iterator[CompiledTransition]:
+    """Every transition of ``machine``, those declared inside compound states included.
+
+    A declared class makes its ``to_<state>`` transitions when first used (see
+    ``statesignals.declarative.AutoTransitions``): only those made so far are
+    listed, unless ``every`` makes the rest (n² of them for n states).
+    """
     scopes: list[tuple[str, c.Mapping[str, t.Any]]] = [("", machine.events)]
     joiner = separator(machine)
     if joiner is not None:
@@ -52,7 +59,9 @@ def compiled_transitions(machine: Machine) -> c.Iterator[CompiledTransition]:
                 scopes.append((f"{name}{joiner}", events))
     for prefix, events in scopes:
         for trigger, event in events.items():
-            for source, transitions in event.transitions.items():
+            made = event.transitions
+            entries = made.every() if every and hasattr(made, "every") else made.items()
+            for source, transitions in entries:
                 for transition in transitions:
                     dest = None if transition.dest is None else f"{prefix}{transition.dest}"
                     yield CompiledTransition(trigger, f"{prefix}{source}", dest, transition)

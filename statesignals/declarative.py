@@ -25,8 +25,9 @@ import typing as t
 from enum import Enum
 
 from transitions import Machine
-from transitions.core import listify
+from transitions.core import Transition, listify
 from transitions.extensions.asyncio import AsyncMachine, AsyncTimeout
+from transitions.extensions.nesting import HierarchicalMachine
 from transitions.extensions.states import Tags, Timeout, add_state_features
 
 from .checks import check_workflow
@@ -198,17 +199,77 @@ def _machine_class_for(machine_cls: type[Machine], workflow: WorkflowDefinition)
     return _with_state_features(machine_cls, features) if features else machine_cls
 
 
+class AutoTransitions(dict[str, list[Transition]]):
+    """The transitions of one ``to_<state>`` event, each made when first needed.
+
+    transitions makes its auto transitions up front, one object per pair of
+    states: n² for n states (25 million for 5,000; a bare ``Machine`` takes
+    seconds at 1,000). Here the one from a source state is made the first time
+    a model in that state triggers, checks (``may_to_...``) or lists the event;
+    ``in`` answers for every state at once. :meth:`every` makes them all.
+    """
+
+    def __init__(self, machine: Machine, dest: str) -> None:
+        super().__init__()
+        self.machine = machine
+        self.dest = dest
+        self.on_create: list[c.Callable[[Transition], None]] = []
+        """Called with each transition made, as ``remember_last_transitions`` needs."""
+
+    def __contains__(self, source: object) -> bool:
+        return super().__contains__(source) or source in self.machine.states
+
+    def __missing__(self, source: str) -> list[Transition]:
+        if source not in self.machine.states:
+            raise KeyError(source)
+        transition = self.machine._create_transition(source, self.dest)
+        for prepare in self.on_create:
+            prepare(transition)
+        # Two threads may both get here: the first list stored wins, both are equal.
+        return self.setdefault(source, [transition])
+
+    def every(self) -> c.ItemsView[str, list[Transition]]:
+        """Every source's transitions, made now where missing."""
+        for source in self.machine.states:
+            self[source]
+        return self.items()
+
+
+def _add_auto_transitions(machine: Machine) -> None:
+    """``to_<state>`` events as transitions names them, with :class:`AutoTransitions`."""
+    attribute = machine.model_attribute
+    for name in machine.states:
+        trigger = f"to_{name}" if attribute == "state" else f"to_{attribute}_{name}"
+        event = machine._create_event(trigger, machine)
+        event.transitions = AutoTransitions(machine, name)  # type: ignore[assignment]
+        machine.events[trigger] = event
+
+
 def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
     machine_cls = _machine_class_for(cls.machine_cls, workflow)
+    options = dict(workflow.options)
+    transitions = [dict(transition) for transition in workflow.transitions]
+    # Flat machines get auto transitions made on first use (nested ones keep
+    # transitions' own, whose names and scopes follow the nesting).
+    lazy = options.get("auto_transitions", True) and not issubclass(
+        machine_cls, HierarchicalMachine
+    )
+    if lazy:
+        options["auto_transitions"] = False
     try:
         machine = machine_cls(
             model=None,
             states=[_with_embedded_machines(spec) for spec in workflow.states],
-            transitions=[dict(transition) for transition in workflow.transitions],
+            transitions=[] if lazy else transitions,
             initial=workflow.initial,
             name=cls.__qualname__,
-            **workflow.options,
+            **options,
         )
+        if lazy:
+            # In transitions' order: the auto transitions' events first, then the declared.
+            _add_auto_transitions(machine)
+            machine.auto_transitions = True
+            machine.add_transitions(transitions)
     except WorkflowDefinitionError:
         raise
     except Exception as error:

@@ -9,11 +9,12 @@ trigger.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import inspect
 import typing as t
 import weakref
 
-from transitions.core import EventData, Machine
+from transitions.core import EventData, Machine, Transition
 
 from .compiled import CompiledTransition, compiled_transitions
 from .errors import WorkflowLookupError
@@ -93,6 +94,16 @@ def _recording_change_state(found: CompiledTransition) -> c.Callable[[EventData]
     return change_state_sync
 
 
+def _record(found: CompiledTransition) -> None:
+    # Per transition object of this class's machine only: other
+    # classes' transitions keep transitions' own method.
+    found.transition._change_state = _recording_change_state(found)  # type: ignore[method-assign,assignment]
+
+
+def _record_made(trigger: str, transition: Transition) -> None:
+    _record(CompiledTransition(trigger, transition.source, transition.dest, transition))
+
+
 M = t.TypeVar("M", bound=type)
 
 
@@ -114,11 +125,12 @@ def remember_last_transitions(model_class: M) -> M:
     if machine in _recording:
         return model_class
     for found in compiled_transitions(machine):
-        if found.dest is None:
-            continue
-        # Per transition object of this class's machine only: other
-        # classes' transitions keep transitions' own method.
-        found.transition._change_state = _recording_change_state(found)  # type: ignore[method-assign,assignment]
+        if found.dest is not None:
+            _record(found)
+    for trigger, event in machine.events.items():
+        on_create = getattr(event.transitions, "on_create", None)
+        if on_create is not None:  # to_<state> transitions made on first use
+            on_create.append(functools.partial(_record_made, trigger))
     _recording.add(machine)
     return model_class
 

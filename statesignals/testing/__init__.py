@@ -401,7 +401,11 @@ class _Structure:
         auto = set()
         if self.machine.auto_transitions and not include_auto:
             auto = {f"to_{state}" for state in self.order}
-        return [found for found in compiled_transitions(self.machine) if found.trigger not in auto]
+        return [
+            found
+            for found in compiled_transitions(self.machine, every=include_auto)
+            if found.trigger not in auto
+        ]
 
     def entered(self, name: str) -> tuple[str, ...]:
         """The leaves a model is in after entering state ``name``."""
