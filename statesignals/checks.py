@@ -121,6 +121,9 @@ class StateScope:
         return scope
 
 
+_NESTING_KEYS = ("children", "states", "parallel", "initial", "transitions", "remap")
+
+
 def _reference_name(reference: t.Any) -> str | None:
     name = reference.name if isinstance(reference, Enum) else reference
     return name if isinstance(name, str) else None
@@ -239,6 +242,13 @@ class _ScopeBuilder:
         for callback_field in STATE_CALLBACK_FIELDS:
             self.callbacks.check(label, callback_field, spec.get(callback_field), location)
         if self.separator is None:
+            nesting = [key for key in _NESTING_KEYS if key in spec]
+            if nesting:
+                problem = (
+                    f"{', '.join(nesting)} declare nested states, which need a nested machine "
+                    "(machine_cls = SignalingHierarchicalMachine)"
+                )
+                fail(self.cls, f"{label}: {problem}", (*location, nesting[0]), problem)
             return
         child_remap = spec.get("remap")
         if child_remap is not None and not isinstance(child_remap, dict):

@@ -95,3 +95,12 @@ def test_a_file_with_a_bad_nested_name_points_at_it() -> None:
             {"initial": "c", "states": [{"name": "c", "initial": "x", "children": ["x", "y_"]}]},
             base=Nested,
         )
+
+
+def test_nested_states_on_a_flat_machine_say_which_machine_they_need() -> None:
+    with pytest.raises(WorkflowDefinitionError) as raised:
+        declare(states=["a", {"name": "c", "initial": "x", "children": ["x"]}], initial="a")
+    assert str(raised.value) == (
+        "Declared: state 'c': children, initial declare nested states, which need a nested "
+        "machine (machine_cls = SignalingHierarchicalMachine)"
+    )
