@@ -240,8 +240,9 @@ class AsyncMachineHooks(NestedMachineHooks):
     # Sending: the routing step of every machine, then awaited sends.
 
     async def _send_async(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:
@@ -254,15 +255,15 @@ class AsyncMachineHooks(NestedMachineHooks):
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None:
         name = state_name(state)
-        await self._send_async(signal, name, event_data, state=name)
+        await self._send_async(signal, name, event_data, {"state": name})
 
     async def _send_completed_async(self, event_data: EventData) -> None:
         trigger = event_data.event.name
-        await self._send_async(transition_completed, trigger, event_data, **completion(event_data))
+        await self._send_async(transition_completed, trigger, event_data, completion(event_data))
 
     async def _report_unsuccessful_async(self, event_data: EventData) -> None:
         signal, extra = self._unsuccessful(event_data)
-        await self._send_async(signal, event_data.event.name, event_data, **extra)
+        await self._send_async(signal, event_data.event.name, event_data, extra)
 
     # Nested asyncio machines.
 
@@ -303,7 +304,7 @@ class AsyncMachineHooks(NestedMachineHooks):
         found = self._unsuccessful_nested(event_data, trigger)
         if found is not None:
             event_data.event = self._named_event(event_data, trigger)
-            await self._send_async(found[0], trigger, event_data, **found[1])
+            await self._send_async(found[0], trigger, event_data, found[1])
 
 
 SIGNALING_VARIANTS: dict[type, type] = {
