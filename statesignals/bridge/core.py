@@ -199,12 +199,6 @@ Sending = tuple[tuple[WorkflowSignal, ...], dict[str, t.Any]]
 _NOTHING: Sending = ((), {})
 
 
-def completion(event_data: EventData) -> dict[str, t.Any]:
-    """The extra payload of ``transition_completed``."""
-    transition = event_data.transition
-    return {"internal": transition is not None and transition.dest is None}
-
-
 def denial(
     reason: str, failed_conditions: list[str], error: MachineError | None
 ) -> dict[str, t.Any]:
@@ -346,7 +340,9 @@ class CoreMachineHooks(_MachineBase):
         self._send(signal, name, event_data, {"state": name})
 
     def _send_completed(self, event_data: EventData) -> None:
-        self._send(transition_completed, event_data.event.name, event_data, completion(event_data))
+        transition = event_data.transition
+        extra = {"internal": transition is not None and transition.dest is None}
+        self._send(transition_completed, event_data.event.name, event_data, extra)
 
     def _unsuccessful(self, event_data: EventData) -> tuple[WorkflowSignal, dict[str, t.Any]]:
         """Which signal reports an unsuccessful flat trigger, and its extra payload."""
@@ -381,7 +377,6 @@ __all__ = [
     "SignalingState",
     "SignalingTransition",
     "bind_next_methods",
-    "completion",
     "denial",
     "record_refusal",
 ]
