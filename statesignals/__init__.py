@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from transitions import MachineError
 
+from .committed import TransitionRecord
 from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
 from .errors import (
     AsyncReceiverError,
+    DatabaseLockedError,
+    DetachedWorkflowError,
     DiagramError,
+    MissingVersionColumnError,
+    PersistenceError,
+    ProtectedStateError,
     ReceiverError,
+    StaleTransitionError,
     StateSignalsError,
+    UnknownStoredStateError,
     WorkflowDefinitionError,
     WorkflowFileError,
     WorkflowLookupError,
@@ -38,19 +46,26 @@ from .signals import (
     signals,
     state_entered,
     state_exited,
+    transition_committed,
     transition_completed,
     transition_denied,
     transition_failed,
+    transition_flushed,
 )
 
 __all__ = [
     "AsyncReceiverError",
     "AsyncTrigger",
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
     "Diagram",
     "DiagramError",
     "Finding",
     "LastTransition",
     "MachineError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
     "ReceiverError",
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -68,8 +83,11 @@ __all__ = [
     "SignalingMachine",
     "SignalingMarkupMachine",
     "SignalingMixin",
+    "StaleTransitionError",
     "StateSignalsError",
+    "TransitionRecord",
     "Trigger",
+    "UnknownStoredStateError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",
@@ -83,8 +101,10 @@ __all__ = [
     "signals",
     "state_entered",
     "state_exited",
+    "transition_committed",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "transition_flushed",
     "validate",
 ]

@@ -27,6 +27,7 @@ from enum import Enum
 from transitions import Machine
 from transitions.core import listify
 
+from .committed import connect_on_commit
 from .definition import WorkflowDefinition, check_workflow, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
 from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin, state_name
@@ -340,6 +341,20 @@ class SignalingMachine:
         """Connect the decorated receiver to ``state_exited`` for ``state``."""
         name = cls._known(state, "state")
         return cls._connector(state_exited.name, name, weak)
+
+    @classmethod
+    def on_commit(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_committed`` for ``trigger``.
+
+        It runs once the transition can no longer be undone: when the trigger returns,
+        or for a persisted model when the outermost database transaction commits.
+        """
+        cls._known(trigger, "trigger")
+
+        def connect(receiver: F) -> F:
+            return connect_on_commit(cls, trigger, receiver, weak=weak)
+
+        return connect
 
     @classmethod
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
