@@ -7,7 +7,7 @@ import collections.abc as c
 import pytest
 from blinker import Signal
 
-from statesignals import signals
+from statesignals import signals, transition_committed, transition_flushed
 
 
 def disconnect_all(signal: Signal) -> None:
@@ -20,5 +20,5 @@ def disconnect_all(signal: Signal) -> None:
 def isolated_signals() -> c.Iterator[None]:
     """Disconnect whatever a test connected to the global signals."""
     yield
-    for signal in signals.values():
+    for signal in (*signals.values(), transition_committed, transition_flushed):
         disconnect_all(signal)

@@ -13,6 +13,7 @@ PostgreSQL needs nothing special: ``create_engine("postgresql+psycopg://...")``
 from __future__ import annotations
 
 import os
+import re
 import typing as t
 
 from sqlalchemy import Engine, create_engine, event
@@ -107,14 +108,17 @@ def _name_locked_database(engine: Engine, path: str, busy_timeout: float) -> Non
 def _missing_version_column(context: ExceptionContext) -> BaseException | None:
     """A table of a persisted workflow that has no version column yet: say what to migrate."""
     text = str(context.original_exception).lower()
-    if not ("no such column" in text or "does not exist" in text or "unknown column" in text):
+    missing = ("no such column", "has no column named", "does not exist", "unknown column")
+    if not any(words in text for words in missing):
         return None
     statement = (context.statement or "").lower()
     for table, (cls, column) in persisted_tables().items():
-        mentions = f"{table}.{column}" in text or (
-            f"column: {column}" in text or f'column "{column}"' in text
+        name = re.escape(table.lower())
+        mentions = re.search(rf"(?<![\w.]){name}\.{column}\b", text) or any(
+            words in text
+            for words in (f"column: {column}", f'column "{column}"', f"column named {column}")
         )
-        if mentions and table.lower() in statement:
+        if mentions and re.search(rf"(?<![\w.]){name}\b", statement):
             return MissingVersionColumnError(
                 f"table {table!r} of {cls.__qualname__} has no {column!r} column: it is older "
                 f"than the workflow's optimistic locking. Add it (INTEGER NOT NULL DEFAULT 1; "

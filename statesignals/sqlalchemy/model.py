@@ -139,6 +139,8 @@ class PersistedWorkflow(SignalingMachine):
     """
 
     __statesignals_persisted__: t.ClassVar[bool] = True
+    # Trigger annotations (``pay: Trigger``) are not columns: let declarative pass them.
+    __allow_unmapped__: t.ClassVar[bool] = True
 
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     """Transitions written so far, plus one; checked on every UPDATE."""
