@@ -50,7 +50,7 @@ from statesignals import (
     transition_completed,
 )
 from statesignals.committed import PERSISTED
-from statesignals.machine import state_names, trigger_names
+from statesignals.declarative import state_names, trigger_names
 from statesignals.receivers import class_signal, class_signals
 
 from . import history, tracking
@@ -64,6 +64,8 @@ _DEPTH = "_statesignals_trigger_depth"
 """How many triggers of this instance are running (callbacks may fire more)."""
 _ASSIGNABLE = "_statesignals_state_assignable"
 """One direct assignment of a protected state is allowed: the constructor's."""
+_RECORDING = "__statesignals_recording__"
+"""On a class: (label, signal) of one per-class signal its recorder is connected to."""
 _RECORDED = "statesignals_recorded"
 """Set on an EventData once its transition was recorded."""
 
@@ -220,10 +222,8 @@ def _configure(cls: type[PersistedWorkflow]) -> None:
     )
     if column.info.get(PROTECTED_INFO):
         event.listen(getattr(cls, attribute), "set", functools.partial(_guard, cls, attribute))
+    _connect_recorder(cls)
     for trigger in trigger_names(machine):
-        signal = class_signal(cls, transition_completed.name, trigger)
-        if not _recorder_inherited(cls, trigger):
-            signal.connect(_record, weak=False)
         _wrap_trigger(cls, trigger)
     if cls.history:
         cls.history_table = history.history_table(cls)
@@ -231,20 +231,42 @@ def _configure(cls: type[PersistedWorkflow]) -> None:
 
 
 def _initial(cls: type[PersistedWorkflow]) -> t.Any:
-    from statesignals.machine import _initial_value
+    from statesignals.declarative import _initial_value
 
     return _initial_value(cls.machine)
 
 
-def _recorder_inherited(cls: type, trigger: str) -> bool:
-    key = (transition_completed.name, trigger)
-    for klass in cls.__mro__[1:]:
-        signal = class_signals.get(klass, {}).get(key)
-        if signal is not None and any(
-            receiver is _record for receiver in signal.receivers_for(None)
-        ):
-            return True
-    return False
+def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
+    """Connect :func:`_record` to ``transition_completed`` of every trigger of ``cls``.
+
+    Each class records all its triggers, inherited ones included (a transition is
+    recorded once however many classes' signals reach it).
+    """
+    signals = [
+        class_signal(cls, transition_completed.name, trigger)
+        for trigger in trigger_names(cls.machine)
+    ]
+    for signal in signals:
+        signal.connect(_record, weak=False)
+    if signals:
+        type.__setattr__(cls, _RECORDING, (signals[0].name, signals[0]))
+
+
+def _keep_recording(cls: type) -> None:
+    """Reconnect the recorder if every receiver was disconnected since (as test suites do
+    with ``statesignals.testing.disconnect_all()``): the version must count every transition."""
+    sentinel = cls.__dict__.get(_RECORDING)
+    if sentinel is None:
+        return
+    label, signal = sentinel
+    current = class_signals.get(cls)
+    if (
+        current is None
+        or signal.name != label
+        or not signal.receivers
+        or not any(found is signal for found in current.values())
+    ):
+        _connect_recorder(t.cast(type[PersistedWorkflow], cls))
 
 
 def _on_init(
@@ -333,6 +355,7 @@ def _persisting(
 
         async def fire_async(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
             _check_attached(self, trigger)
+            _keep_recording(type(self))
             instance = self.__dict__
             depth = instance.get(_DEPTH, 0)
             instance[_DEPTH] = depth + 1
@@ -349,6 +372,7 @@ def _persisting(
 
     def fire_sync(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
         _check_attached(self, trigger)
+        _keep_recording(type(self))
         instance = self.__dict__
         depth = instance.get(_DEPTH, 0)
         instance[_DEPTH] = depth + 1
