@@ -40,7 +40,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 
 from statesignals import TransitionRecord
-from statesignals.mixin import model_state_name
+from statesignals.naming import model_state_name
 
 _PERSISTED_TABLES: dict[str, tuple[type, str]] = {}
 """Table name -> (workflow class, version column): for naming a missing version column."""

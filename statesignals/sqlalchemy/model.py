@@ -51,7 +51,7 @@ from statesignals import (
 )
 from statesignals.committed import PERSISTED
 from statesignals.declarative import state_names, trigger_names
-from statesignals.receivers import class_signal, class_signals
+from statesignals.routes import route, routed
 
 from . import history, tracking
 
@@ -243,8 +243,7 @@ def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
     recorded once however many classes' signals reach it).
     """
     signals = [
-        class_signal(cls, transition_completed.name, trigger)
-        for trigger in trigger_names(cls.machine)
+        route(cls, transition_completed.name, trigger) for trigger in trigger_names(cls.machine)
     ]
     for signal in signals:
         signal.connect(_record, weak=False)
@@ -259,7 +258,7 @@ def _keep_recording(cls: type) -> None:
     if sentinel is None:
         return
     label, signal = sentinel
-    current = class_signals.get(cls)
+    current = routed.get(id(cls))
     if (
         current is None
         or signal.name != label

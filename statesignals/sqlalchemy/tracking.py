@@ -45,7 +45,7 @@ from statesignals import (
     transition_flushed,
 )
 from statesignals.committed import AsyncWrapper
-from statesignals.mixin import log_receiver_errors
+from statesignals.scope import log_receiver_errors
 
 from . import history
 
