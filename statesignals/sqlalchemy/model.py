@@ -33,7 +33,8 @@ from enum import Enum
 
 from sqlalchemy import Integer, String, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column, object_session
+from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 from transitions import Machine
@@ -327,11 +328,12 @@ def _record(model: t.Any, /, **payload: t.Any) -> None:
     version = (model.version or 0) + 1
     model.version = version
     record = TransitionRecord.of(model, payload, version)
-    if object_session(model) is not None:
-        tracking.keep_unflushed(model, record, committed=False)
+    session = instance_state(model).session
+    if session is not None:
+        tracking.keep_unflushed(session, model, record)
         return
     # Outside any session there is no transaction to wait for: committed now.
-    tracking.keep_unflushed(model, record, committed=True)
+    tracking.keep_unflushed(None, model, record)
     errors = transition_committed.send_record(record)
     if errors:
         raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
@@ -393,7 +395,7 @@ def _persisting(
 
 
 def _check_attached(model: t.Any, trigger: str) -> None:
-    state = sa_inspect(model)
+    state = instance_state(model)
     if state.detached:
         key = state.identity or ()
         raise DetachedWorkflowError(
