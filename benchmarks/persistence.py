@@ -11,7 +11,9 @@ waits for, and in this thread's CPU time on SQLite, which does all its work here
 
 from __future__ import annotations
 
+import collections.abc as c
 import concurrent.futures
+import contextlib
 import multiprocessing
 import tempfile
 import time
@@ -158,17 +160,24 @@ def _postgres_missing(measure: str) -> Row | None:
     return missing_row(measure, "-", "-", f"PostgreSQL not reachable at {POSTGRES_URL}")
 
 
+@contextlib.contextmanager
+def _postgres(name: str) -> c.Iterator[tuple[Engine, str]]:
+    """An engine on a new PostgreSQL database, and the database's URL."""
+    with postgres_database(name) as url:
+        engine = create_engine(url)
+        try:
+            yield engine, url.render_as_string(hide_password=False)
+        finally:
+            engine.dispose()
+
+
 def commit_postgres(rounds: int) -> Row:
     measure = "persisted trigger + commit (PostgreSQL)"
     missing = _postgres_missing(measure)
     if missing is not None:
         return missing
-    with postgres_database("bench_commit") as url:
-        engine = create_engine(url)
-        try:
-            return _commit_row(measure, engine, rounds)
-        finally:
-            engine.dispose()
+    with _postgres("bench_commit") as (engine, _):
+        return _commit_row(measure, engine, rounds)
 
 
 def _race(url: str, processes: int, keys: list[int]) -> tuple[float, Tally]:
@@ -194,14 +203,9 @@ def racing_postgres(rounds: int) -> Row:
     missing = _postgres_missing(measure)
     if missing is not None:
         return missing
-    with postgres_database("bench_race") as url:
-        engine = create_engine(url)
-        try:
-            Base.metadata.create_all(engine)
-            keys = create_rows(engine, RACE_ROWS)
-        finally:
-            engine.dispose()
-        text_url = url.render_as_string(hide_password=False)
+    with _postgres("bench_race") as (engine, text_url):
+        Base.metadata.create_all(engine)
+        keys = create_rows(engine, RACE_ROWS)
         alone, alone_tally = _race(text_url, 1, keys)
         racing, racing_tally = _race(text_url, 4, keys)
 
