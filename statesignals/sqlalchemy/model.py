@@ -362,8 +362,13 @@ def _persisting(
             instance[_DEPTH] = depth + 1
             try:
                 result = await fire(self, *args, **kwargs)
-            finally:
+            except BaseException:
                 instance[_DEPTH] = depth
+                if depth == 0:
+                    # Receivers raised after the transition: it still has to be written.
+                    await tracking.flush_async(self, trigger)
+                raise
+            instance[_DEPTH] = depth
             if depth == 0:
                 await tracking.flush_async(self, trigger)
             return result
