@@ -52,7 +52,7 @@ from statesignals import (
 )
 from statesignals.committed import PERSISTED
 from statesignals.declarative import state_names, trigger_names
-from statesignals.routes import route, routed
+from statesignals.routes import RouteSignal, route, routed
 
 from . import history, tracking
 
@@ -66,7 +66,7 @@ _DEPTH = "_statesignals_trigger_depth"
 _ASSIGNABLE = "_statesignals_state_assignable"
 """One direct assignment of a protected state is allowed: the constructor's."""
 _RECORDING = "__statesignals_recording__"
-"""On a class: (label, signal) of one per-class signal its recorder is connected to."""
+"""On a class: (route key, route signal) of one route its recorder is connected to."""
 _RECORDED = "statesignals_recorded"
 """Set on an EventData once its transition was recorded."""
 
@@ -241,31 +241,26 @@ def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
     """Connect :func:`_record` to ``transition_completed`` of every trigger of ``cls``.
 
     Each class records all its triggers, inherited ones included (a transition is
-    recorded once however many classes' signals reach it).
+    recorded once however many classes' routes reach it).
     """
-    signals = [
-        route(cls, transition_completed.name, trigger) for trigger in trigger_names(cls.machine)
-    ]
-    for signal in signals:
-        signal.connect(_record, weak=False)
-    if signals:
-        type.__setattr__(cls, _RECORDING, (signals[0].name, signals[0]))
+    triggers = trigger_names(cls.machine)
+    for trigger in triggers:
+        route(cls, transition_completed.name, trigger).connect(_record, weak=False)
+    if triggers:
+        key = (transition_completed.name, triggers[0])
+        type.__setattr__(cls, _RECORDING, (key, route(cls, *key)))
 
 
 def _keep_recording(cls: type) -> None:
     """Reconnect the recorder if every receiver was disconnected since (as test suites do
     with ``statesignals.testing.disconnect_all()``): the version must count every transition."""
-    sentinel = cls.__dict__.get(_RECORDING)
+    sentinel: tuple[tuple[str, str], RouteSignal] | None = cls.__dict__.get(_RECORDING)
     if sentinel is None:
         return
-    label, signal = sentinel
-    current = routed.get(id(cls))
-    if (
-        current is None
-        or signal.name != label
-        or not signal.receivers
-        or not any(found is signal for found in current.values())
-    ):
+    key, signal = sentinel
+    declared = routed.get(id(cls))
+    current = None if declared is None else declared.get(key)
+    if current is not signal or not signal.receivers:
         _connect_recorder(t.cast(type[PersistedWorkflow], cls))
 
 
