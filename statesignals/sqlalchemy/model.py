@@ -159,14 +159,7 @@ class PersistedWorkflow(SignalingMachine):
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, t.Any]:
-        if not cls.__dict__.get("optimistic_locking", cls.optimistic_locking):
-            return {}
-        # The application counts versions (one per transition), so several transitions
-        # written in one flush each get their own sequence number.
-        table: Table | None = cls.__dict__.get("__table__")
-        if table is None:
-            return {}  # single-table inheritance: the parent's mapper has the version
-        return {"version_id_col": table.c.version, "version_id_generator": False}
+        return version_mapper_args(cls)
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -192,10 +185,36 @@ class PersistedWorkflow(SignalingMachine):
         return history.select_history(cls, key)
 
 
+def version_mapper_args(cls: t.Any) -> dict[str, t.Any]:
+    """The mapper arguments that make ``version`` the optimistic-locking column.
+
+    :class:`PersistedWorkflow` declares them as its ``__mapper_args__``; a class that
+    declares its own (for inheritance, say) must include them::
+
+        @declared_attr.directive
+        def __mapper_args__(cls):
+            return {**version_mapper_args(cls), "polymorphic_on": cls.__table__.c.kind}
+    """
+    if not getattr(cls, "optimistic_locking", True):
+        return {}
+    table: Table | None = cls.__dict__.get("__table__")
+    if table is None:
+        return {}  # single-table inheritance: the parent's mapper has the version
+    # The application counts versions (one per transition), so several transitions
+    # written in one flush each get their own sequence number.
+    return {"version_id_col": table.c.version, "version_id_generator": False}
+
+
 def _configure(cls: type[PersistedWorkflow]) -> None:
     machine = cls.machine
     attribute = machine.model_attribute
     mapper = sa_inspect(cls)
+    if cls.optimistic_locking and mapper.version_id_col is None:
+        raise WorkflowDefinitionError(
+            f"{cls.__qualname__} declares __mapper_args__ without the version column: "
+            "return {**version_mapper_args(cls), ...} from it (statesignals.sqlalchemy), "
+            "or set optimistic_locking = False"
+        )
     if attribute not in mapper.columns:
         raise WorkflowDefinitionError(
             f"{cls.__qualname__}: the state attribute {attribute!r} is not a mapped column; "
@@ -415,4 +434,4 @@ def is_persisted(model: object) -> bool:
     return bool(getattr(type(model), PERSISTED, False))
 
 
-__all__ = ["PersistedWorkflow", "StateType", "is_persisted", "state_column"]
+__all__ = ["PersistedWorkflow", "StateType", "is_persisted", "state_column", "version_mapper_args"]
