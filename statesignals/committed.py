@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from .dispatch import WorkflowSignal
 from .errors import ReceiverError
 from .routes import route, routed, targets
+from .scope import defer_receiver_errors
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -147,8 +148,8 @@ class CommittedSignal(WorkflowSignal):
         """Receiver of ``transition_completed``: an in-memory model's transition is committed
         now.
 
-        Raises the committed receivers' errors as one ReceiverError, which the machine
-        gathers with the trigger's other receiver errors.
+        The committed receivers' errors join the trigger's other receiver errors,
+        raised (or logged) when the trigger returns.
         """
         if getattr(type(model), PERSISTED, False):
             return
@@ -158,7 +159,8 @@ class CommittedSignal(WorkflowSignal):
         setattr(event_data, _BRIDGED, True)
         errors = self.send_record(TransitionRecord.of(model, payload))
         if errors:
-            raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
+            asynchronous = bool(getattr(payload.get("machine"), "_asynchronous", False))
+            defer_receiver_errors(errors, per_task=asynchronous)
 
 
 __all__ = ["PERSISTED", "AsyncWrapper", "CommittedSignal", "TransitionRecord"]
