@@ -157,9 +157,14 @@ class CommittedSignal(WorkflowSignal):
         if getattr(event_data, _BRIDGED, False):
             return
         setattr(event_data, _BRIDGED, True)
-        errors = self.send_record(TransitionRecord.of(model, payload))
+        self.send_now(TransitionRecord.of(model, payload), payload.get("machine"))
+
+    def send_now(self, record: TransitionRecord, machine: object) -> None:
+        """Send ``record``, committed while ``machine`` processes its trigger: the
+        receivers' errors join the trigger's other receiver errors."""
+        errors = self.send_record(record)
         if errors:
-            asynchronous = bool(getattr(payload.get("machine"), "_asynchronous", False))
+            asynchronous = bool(getattr(machine, "_asynchronous", False))
             defer_receiver_errors(errors, per_task=asynchronous)
 
 

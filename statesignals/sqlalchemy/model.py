@@ -42,7 +42,6 @@ from transitions import Machine
 from statesignals import (
     DetachedWorkflowError,
     ProtectedStateError,
-    ReceiverError,
     SignalingMachine,
     TransitionRecord,
     UnknownStoredStateError,
@@ -348,9 +347,7 @@ def _record(model: t.Any, /, **payload: t.Any) -> None:
         return
     # Outside any session there is no transaction to wait for: committed now.
     tracking.keep_unflushed(None, model, record)
-    errors = transition_committed.send_record(record)
-    if errors:
-        raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
+    transition_committed.send_now(record, payload.get("machine"))
 
 
 def _wrap_trigger(cls: type[PersistedWorkflow], trigger: str) -> None:
