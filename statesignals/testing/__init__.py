@@ -39,6 +39,7 @@ from ..errors import StateSignalsError, WorkflowLookupError
 from ..naming import condition_label, model_state_name, state_name
 from ..routes import clear_routes
 from ..signals import signals as workflow_signals
+from ..signals import transition_committed, transition_flushed
 
 Model = t.TypeVar("Model")
 StateName = str | Enum
@@ -293,7 +294,7 @@ def disconnect_all() -> None:
     """
     for recorder in reversed(_active_recorders):
         recorder.stop()
-    for signal in workflow_signals.values():
+    for signal in (*workflow_signals.values(), transition_committed, transition_flushed):
         t.cast(WorkflowSignal, signal).disconnect_all()
     clear_routes()
 
