@@ -7,13 +7,21 @@ from importlib.metadata import PackageNotFoundError, version
 from transitions import MachineError
 
 from .analysis import Finding, validate
+from .committed import TransitionRecord
 from .declarative import AsyncTrigger, SignalingMachine, Trigger
 from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
+    DatabaseLockedError,
+    DetachedWorkflowError,
     DiagramError,
+    MissingVersionColumnError,
+    PersistenceError,
+    ProtectedStateError,
     ReceiverError,
+    StaleTransitionError,
     StateSignalsError,
+    UnknownStoredStateError,
     WorkflowDefinitionError,
     WorkflowFileError,
     WorkflowLookupError,
@@ -42,9 +50,11 @@ from .signals import (
     signals,
     state_entered,
     state_exited,
+    transition_committed,
     transition_completed,
     transition_denied,
     transition_failed,
+    transition_flushed,
 )
 
 try:
@@ -57,9 +67,12 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "signals",
     "state_entered",
     "state_exited",
+    "transition_committed",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "transition_flushed",
+    "TransitionRecord",
     # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -101,4 +114,12 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",
+    # Errors of persisted workflows (statesignals.sqlalchemy).
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
+    "StaleTransitionError",
+    "UnknownStoredStateError",
 ]

@@ -37,7 +37,13 @@ from .machines import SignalingCoreMachine, SignalingMixin
 from .naming import state_name
 from .routes import route, routes_of
 from .scope import ReceiverErrorPolicy
-from .signals import state_entered, state_exited, transition_completed, transition_denied
+from .signals import (
+    state_entered,
+    state_exited,
+    transition_committed,
+    transition_completed,
+    transition_denied,
+)
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -440,6 +446,20 @@ class SignalingMachine:
         """Connect the decorated receiver to ``transition_completed`` for ``trigger``."""
         cls._known(trigger, "trigger")
         return cls._connector(transition_completed.name, trigger, weak)
+
+    @classmethod
+    def on_commit(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_committed`` for ``trigger``.
+
+        It runs once the transition can no longer be undone: when the trigger returns,
+        or for a persisted model when the outermost database transaction commits.
+        """
+        cls._known(trigger, "trigger")
+
+        def connect(receiver: F) -> F:
+            return transition_committed.connect_for(cls, trigger, receiver, weak=weak)
+
+        return connect
 
     @classmethod
     def on_denied(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
