@@ -139,7 +139,9 @@ class Diagram:
 
     def _dot_start(self, graph: graphviz.Digraph, owner: str, initial: tuple[str, ...]) -> None:
         start = f"__start__{owner}"
-        graph.node(start, label="", shape="circle", style="filled", fillcolor="black", width="0.2")
+        graph.node(
+            _dot_id(start), label="", shape="circle", style="filled", fillcolor="black", width="0.2"
+        )
         for name in initial:
             if name in self.nodes:
                 self._dot_arrow(graph, start, name, {})

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from statesignals import SignalingHierarchicalMachine, SignalingMachine
@@ -302,8 +302,21 @@ def written(folder: Path, document: t.Any, form: str) -> Path:
     return path
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same few hundred cases on every run, so that the suite is stable;
+# raise max_examples and drop derandomize to hunt for new cases.
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(document=DOCUMENT, form=st.sampled_from(["json", "yaml"]), args=COMMANDS)
+# A compound state's name once reached the terminal raw, in its start node's id.
+@example(
+    document={"initial": "a", "states": ["a", {"name": "\x1b[31mred", "children": ["b"]}]},
+    form="json",
+    args=["diagram"],
+)
 def test_fuzzed_workflow_files_exit_0_1_or_2_with_no_traceback(
     document: c.Mapping[str, t.Any], form: str, args: list[str]
 ) -> None:
@@ -319,7 +332,7 @@ def test_fuzzed_workflow_files_exit_0_1_or_2_with_no_traceback(
         assert character not in outcome.out + outcome.err
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(content=st.binary(max_size=200), suffix=st.sampled_from([".json", ".yaml"]), args=COMMANDS)
 def test_fuzzed_bytes_exit_0_1_or_2_with_no_traceback(
     content: bytes, suffix: str, args: list[str]
