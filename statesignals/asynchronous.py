@@ -139,11 +139,11 @@ class SignalingAsyncEvent(AsyncEvent):
             if event_data.error is not None and WorkflowSignal.connected:
                 await event_data.machine._report_unsuccessful_async(event_data)
             raise
-        if (
-            not result
-            and WorkflowSignal.connected
-            and not isinstance(event_data.error, asyncio.CancelledError)
-        ):
+        if not WorkflowSignal.connected:
+            return result
+        if result:
+            event_data.machine._check_state_kept(event_data)
+        elif not isinstance(event_data.error, asyncio.CancelledError):
             await event_data.machine._report_unsuccessful_async(event_data)
         return result
 

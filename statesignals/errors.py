@@ -56,6 +56,24 @@ class AsyncReceiverError(StateSignalsError, TypeError):
     """
 
 
+class StateAttributeError(StateSignalsError, AttributeError):
+    """The model's state attribute was deleted while a trigger ran (by a receiver or a
+    callback), so the model would silently read a default state it is not in.
+
+    Raised when the trigger returns; the attribute is set back to the state the
+    transition reached.
+    """
+
+
+class ReceiverCancelledError(StateSignalsError):
+    """A receiver raised ``asyncio.CancelledError`` although its task was not cancelled.
+
+    It awaited a task or future that was cancelled elsewhere; the trigger's own
+    task goes on, so this is one more receiver error (the ``CancelledError`` is
+    its ``__cause__``), raised with the others once the trigger finished.
+    """
+
+
 class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
     """One or more receivers raised while a trigger was processed.
 
@@ -74,7 +92,9 @@ class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
 __all__ = [
     "AsyncReceiverError",
     "DiagramError",
+    "ReceiverCancelledError",
     "ReceiverError",
+    "StateAttributeError",
     "StateSignalsError",
     "WorkflowDefinitionError",
     "WorkflowFileError",

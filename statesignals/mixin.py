@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc as c
 import functools
+import inspect
 import logging
 import typing as t
 from collections import deque
@@ -52,7 +53,7 @@ from transitions.core import (
 from transitions.extensions.asyncio import AsyncMachine
 from transitions.extensions.nesting import HierarchicalMachine
 
-from .errors import ReceiverError, WorkflowDefinitionError
+from .errors import ReceiverError, StateAttributeError, WorkflowDefinitionError
 from .receivers import WorkflowSignal, class_listens, class_signals, dispatch_table, listened
 from .signals import (
     state_entered,
@@ -71,14 +72,18 @@ RECEIVER_ERROR_POLICIES: tuple[ReceiverErrorPolicy, ...] = ("raise", "log")
 _LOGGER = logging.getLogger("statesignals")
 
 
-def log_receiver_errors(errors: c.Iterable[Exception]) -> None:
+def log_receiver_errors(errors: c.Iterable[BaseException]) -> None:
     """Log each receiver error, with its traceback, on the ``statesignals`` logger."""
     for error in errors:
         _LOGGER.error("receiver raised %r", error, exc_info=error)
 
 
-class PendingReceiverErrors(list[Exception]):
+class PendingReceiverErrors(list[BaseException]):
     """The receiver errors of the trigger being processed, raised when it returns.
+
+    It also holds what a receiver raised that is not an error (KeyboardInterrupt,
+    SystemExit, GeneratorExit): the transition finishes first, so the model is
+    never left between two states, then the first of them is raised as it is.
 
     Entering it makes it the current collection; if the block raises, the errors
     gathered so far are logged (and noted on the exception) instead of being lost.
@@ -268,8 +273,11 @@ class SignalingEvent(Event):
             if event_data.error is not None and WorkflowSignal.connected:
                 event_data.machine._report_unsuccessful(event_data)
             raise
-        if not result and WorkflowSignal.connected:
-            event_data.machine._report_unsuccessful(event_data)
+        if WorkflowSignal.connected:
+            if not result:
+                event_data.machine._report_unsuccessful(event_data)
+            else:
+                event_data.machine._check_state_kept(event_data)
         return result
 
 
@@ -371,9 +379,10 @@ class SignalingMixin(_MachineBase):
         self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
     ) -> None:
         if receiver_errors not in RECEIVER_ERROR_POLICIES:
+            # A declared workflow's machine is named after the model class.
+            owner = kwargs.get("name") or type(self).__qualname__
             raise WorkflowDefinitionError(
-                f"{type(self).__qualname__}: receiver_errors must be 'raise' or 'log', "
-                f"not {receiver_errors!r}"
+                f"{owner}: receiver_errors must be 'raise' or 'log', not {receiver_errors!r}"
             )
         self.receiver_errors = receiver_errors
         super().__init__(*args, **kwargs)
@@ -474,12 +483,63 @@ class SignalingMixin(_MachineBase):
             # receiver was connected) raising could interrupt a transition: log.
             log_receiver_errors(list(errors))
 
-    def _surface_receiver_errors(self, errors: list[Exception]) -> None:
+    def _hold_interrupt(self, interrupt: BaseException) -> bool:
+        """Keep ``interrupt`` (raised by a receiver) until the outermost trigger returns.
+
+        False outside the processing of a trigger: there is nothing to finish first.
+        """
+        pending = _pending_receiver_errors.get()
+        if pending is None or (self._asynchronous and pending.owner is not _current_task()):
+            return False
+        pending.append(interrupt)
+        return True
+
+    def _surface_receiver_errors(self, errors: list[BaseException]) -> None:
+        failures = [error for error in errors if isinstance(error, Exception)]
+        if len(failures) < len(errors):
+            interrupt = next(error for error in errors if not isinstance(error, Exception))
+            if failures:
+                log_receiver_errors(failures)
+                interrupt.add_note(
+                    f"{len(failures)} receiver error(s) of the same trigger were logged "
+                    "on the 'statesignals' logger"
+                )
+            raise interrupt
         if self.receiver_errors == "log":
-            log_receiver_errors(errors)
+            log_receiver_errors(failures)
             return
-        count = "1 receiver" if len(errors) == 1 else f"{len(errors)} receivers"
-        raise ReceiverError(f"{count} raised while a trigger was processed", errors)
+        count = "1 receiver" if len(failures) == 1 else f"{len(failures)} receivers"
+        raise ReceiverError(f"{count} raised while a trigger was processed", failures)
+
+    def _check_state_kept(self, event_data: EventData, restore: bool = True) -> None:
+        """Raise :class:`StateAttributeError` if the trigger left the model without its
+        state attribute, setting it back first (``restore``) to the transition's dest.
+
+        Only receivers run while signals have any, so only then is it checked. A
+        model of a declared workflow would read the initial state from its class.
+        """
+        transition = event_data.transition
+        stored = getattr(event_data.model, "__dict__", None)
+        attribute = self.model_attribute
+        if transition is None or transition.dest is None or stored is None or attribute in stored:
+            return
+        declared = inspect.getattr_static(type(event_data.model), attribute, None)
+        if hasattr(declared, "__set__"):
+            return  # held by a descriptor (a mapped column, a property), not the instance
+        model = event_data.model
+        where = (
+            f"{type(model).__qualname__}.{event_data.event.name} "
+            f"({transition.source} -> {transition.dest})"
+        )
+        if restore:
+            self.set_state(transition.dest, model)
+            outcome = f"it is set back to {transition.dest!r}"
+        else:
+            outcome = f"the model now reads {getattr(model, attribute, None)!r}"
+        raise StateAttributeError(
+            f"{where}: the model's {attribute!r} attribute was deleted while the trigger "
+            f"ran (by a receiver or a callback); {outcome}"
+        )
 
     # Nested machines: HierarchicalMachine fires a trigger through trigger_event,
     # which visits every (parallel) region; one trigger sends one outcome.
@@ -496,6 +556,8 @@ class SignalingMixin(_MachineBase):
             raise
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
+        elif WorkflowSignal.connected:
+            self._check_state_kept(event_data, restore=False)
         return result
 
     async def _trigger_event_async(
@@ -588,7 +650,6 @@ class SignalingMixin(_MachineBase):
             "trigger": event_data.event.name,
             "source": source,
             "dest": dest,
-            "model": event_data.model,
             "machine": self,
             "event_data": event_data,
         }
@@ -621,19 +682,32 @@ class SignalingMixin(_MachineBase):
             try:
                 await each.send_async(model, **payload)
             except ReceiverError as group:
-                self._defer_from(each, payload, group)
+                self._defer_from(each, model, payload, group)
+            except BaseException as interrupt:
+                # The task's own cancellation goes on at once, as transitions expects.
+                if isinstance(interrupt, (Exception, asyncio.CancelledError)):
+                    raise
+                if not self._hold_interrupt(interrupt):
+                    raise
 
     def _deliver(self, signal: WorkflowSignal, model: object, payload: dict[str, t.Any]) -> None:
         try:
             signal.send_payload(model, payload)
         except ReceiverError as group:
-            self._defer_from(signal, payload, group)
+            self._defer_from(signal, model, payload, group)
+        except BaseException as interrupt:
+            if isinstance(interrupt, Exception) or not self._hold_interrupt(interrupt):
+                raise
 
     def _defer_from(
-        self, signal: WorkflowSignal, payload: dict[str, t.Any], group: ReceiverError
+        self,
+        signal: WorkflowSignal,
+        model: object,
+        payload: dict[str, t.Any],
+        group: ReceiverError,
     ) -> None:
         where = (
-            f"{type(payload['model']).__qualname__} {payload['trigger']} "
+            f"{type(model).__qualname__} {payload['trigger']} "
             f"({payload['source']} -> {payload['dest']})"
         )
         for error in group.exceptions:

@@ -8,7 +8,16 @@ workflow relies on:
 * a receiver that raises does not stop the others: every receiver runs, then the
   errors are raised together as one :class:`~statesignals.ReceiverError`;
 * a coroutine receiver sent to synchronously is reported as an
-  :class:`~statesignals.AsyncReceiverError` instead of being skipped.
+  :class:`~statesignals.AsyncReceiverError` instead of being skipped, and so is
+  a receiver whose call returns a coroutine (an ``async def __call__`` object, a
+  lambda calling a coroutine function); ``send_async`` awaits what they return.
+
+Exceptions that are not errors (``KeyboardInterrupt``, ``SystemExit``,
+``GeneratorExit``) do not stop the other receivers either: once all have run,
+the first is raised as it is. A ``CancelledError`` raised by a receiver while
+its own task is not being cancelled (it awaited something cancelled elsewhere)
+is a receiver error, :class:`~statesignals.ReceiverCancelledError`; when the
+task itself is cancelled, it propagates at once.
 
 The second half of the module keeps the receivers connected to one transition
 or one state of one model class (``Order.on_transition("ship")``). They live on
@@ -18,22 +27,47 @@ many receivers other transitions have.
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc as c
 import itertools
+import logging
 import threading
 import typing as t
 import weakref
-from inspect import iscoroutinefunction
+from inspect import getattr_static, isawaitable, iscoroutinefunction
 
 from blinker import ANY, NamedSignal, Namespace
 from blinker._utilities import make_id
 
-from .errors import AsyncReceiverError, ReceiverError
+from .errors import AsyncReceiverError, ReceiverCancelledError, ReceiverError
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
 ANY_ID = 0
 _connection_sequence = itertools.count()
+_LOGGER = logging.getLogger("statesignals")
+
+
+def is_coroutine_receiver(receiver: c.Callable[..., t.Any]) -> bool:
+    """Whether calling ``receiver`` returns a coroutine: a coroutine function, or an
+    object whose ``__call__`` is one."""
+    if iscoroutinefunction(receiver):
+        return True
+    # An instance whose class defines ``async def __call__``.
+    if isinstance(receiver, type):
+        return False
+    return iscoroutinefunction(getattr_static(type(receiver), "__call__", None))
+
+
+def receiver_name(receiver: c.Callable[..., t.Any]) -> str:
+    """How an error message names ``receiver``."""
+    return getattr(receiver, "__qualname__", None) or repr(receiver)
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (a CancelledError is its own)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class WorkflowSignal(NamedSignal):
@@ -70,7 +104,7 @@ class WorkflowSignal(NamedSignal):
         with self._lock:
             if receiver_id not in self.receivers:
                 self._connected_at[receiver_id] = next(_connection_sequence)
-            if iscoroutinefunction(receiver):
+            if is_coroutine_receiver(receiver):
                 self._coroutine_ids.add(receiver_id)
             connected = super().connect(receiver, sender, weak)
             self._dispatch_order.clear()
@@ -81,6 +115,8 @@ class WorkflowSignal(NamedSignal):
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
         with self._lock:
             super()._disconnect(receiver_id, sender_id)
+            if sender_id != ANY_ID:
+                self._forget_if_unused(receiver_id, sender_id)
             if receiver_id not in self.receivers:
                 self._connected_at.pop(receiver_id, None)
                 self._coroutine_ids.discard(receiver_id)
@@ -89,12 +125,29 @@ class WorkflowSignal(NamedSignal):
             self._dispatch_order.clear()
             _class_listening.clear()
 
+    def _forget_if_unused(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
+        """Drop the bookkeeping of ``sender_id`` and ``receiver_id`` that nothing uses any more.
+
+        blinker keeps a receiver in ``receivers`` after it was disconnected from its
+        last sender (or that sender was collected): a strong receiver of one model
+        would outlive the model, and every send would still see a receiver.
+        """
+        if not self._by_sender.get(sender_id):
+            self._by_sender.pop(sender_id, None)
+            self._weak_senders.pop(sender_id, None)
+        if receiver_id in self.receivers and not self._by_receiver.get(receiver_id):
+            super()._disconnect(receiver_id, ANY_ID)
+
     def _make_cleanup_sender(self, sender_id: c.Hashable) -> c.Callable[[weakref.ref[t.Any]], None]:
         blinker_cleanup = super()._make_cleanup_sender(sender_id)
 
         def cleanup(ref: weakref.ref[t.Any]) -> None:
             with self._lock:
+                receiver_ids = tuple(self._by_sender.get(sender_id, ()))
                 blinker_cleanup(ref)
+                for receiver_id in receiver_ids:
+                    if not self._by_receiver.get(receiver_id):
+                        self._disconnect(receiver_id, ANY_ID)
                 # The id of a collected sender can be reused by a new object.
                 self._dispatch_order.clear()
 
@@ -177,6 +230,7 @@ class WorkflowSignal(NamedSignal):
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
         errors: list[Exception] = []
+        interrupt: BaseException | None = None
         for receiver_id in self._receiver_ids(sender):
             # _live_receiver, inlined: this loop runs for every signal of every trigger.
             receiver = receivers.get(receiver_id)
@@ -194,9 +248,21 @@ class WorkflowSignal(NamedSignal):
                     continue
                 call = async_wrapper(receiver)
             try:
-                results.append((receiver, call(sender, **payload)))
+                result = call(sender, **payload)
             except Exception as error:
                 errors.append(error)
+                continue
+            except BaseException as error:
+                interrupt = interrupt or error
+                continue
+            if result is not None and isawaitable(result):
+                # Nobody would await it: its work would be lost without a word.
+                _discard(result)
+                errors.append(self._sync_send_error(receiver))
+                continue
+            results.append((receiver, result))
+        if interrupt is not None:
+            raise self._interrupted(interrupt, errors)
         if errors:
             raise self._receiver_error(errors)
         return results
@@ -220,6 +286,7 @@ class WorkflowSignal(NamedSignal):
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
         errors: list[Exception] = []
+        interrupt: BaseException | None = None
         for receiver_id in self._receiver_ids(sender):
             receiver = self._live_receiver(receiver_id)
             if receiver is None:
@@ -231,20 +298,52 @@ class WorkflowSignal(NamedSignal):
                     result = await _sync_wrapper(receiver)(sender, **kwargs)
                 else:
                     result = receiver(sender, **kwargs)
+                    if result is not None and isawaitable(result):
+                        result = await result
                 results.append((receiver, result))
+            except asyncio.CancelledError as error:
+                if _cancelling():
+                    raise
+                errors.append(self._stray_cancellation(receiver, error))
             except Exception as error:
                 errors.append(error)
+            except BaseException as error:
+                interrupt = interrupt or error
+        if interrupt is not None:
+            raise self._interrupted(interrupt, errors)
         if errors:
             raise self._receiver_error(errors)
         return results
 
     def _sync_send_error(self, receiver: c.Callable[..., t.Any]) -> AsyncReceiverError:
-        name = getattr(receiver, "__qualname__", repr(receiver))
+        kind = "is a coroutine function" if iscoroutinefunction(receiver) else "returns a coroutine"
         return AsyncReceiverError(
-            f"receiver {name} of signal {self.name!r} is a coroutine function, but the "
+            f"receiver {receiver_name(receiver)} of signal {self.name!r} {kind}, but the "
             "signal was sent synchronously; connect a plain function or send from an "
             "asynchronous machine"
         )
+
+    def _stray_cancellation(
+        self, receiver: c.Callable[..., t.Any], error: asyncio.CancelledError
+    ) -> ReceiverCancelledError:
+        cancelled = ReceiverCancelledError(
+            f"receiver {receiver_name(receiver)} of signal {self.name!r} raised "
+            "CancelledError while its task was not being cancelled (it awaited something "
+            "cancelled elsewhere)"
+        )
+        cancelled.__cause__ = error
+        return cancelled
+
+    def _interrupted(self, interrupt: BaseException, errors: list[Exception]) -> BaseException:
+        """``interrupt``, raised once every receiver ran; ``errors`` beside it are logged."""
+        if errors:
+            for error in errors:
+                _LOGGER.error("receiver raised %r", error, exc_info=error)
+            interrupt.add_note(
+                f"{len(errors)} other receiver error(s) of signal {self.name!r} were "
+                "logged on the 'statesignals' logger"
+            )
+        return interrupt
 
     def _receiver_error(self, errors: list[Exception]) -> ReceiverError:
         count = "1 receiver" if len(errors) == 1 else f"{len(errors)} receivers"
@@ -261,6 +360,12 @@ class SignalNamespace(Namespace):
         found = self[name]
         assert isinstance(found, WorkflowSignal)
         return found
+
+
+def _discard(awaitable: t.Any) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
 
 
 # Receivers for one trigger or one state of one model class.
@@ -346,5 +451,7 @@ __all__ = [
     "class_signal",
     "class_signals",
     "dispatch_table",
+    "is_coroutine_receiver",
     "listened",
+    "receiver_name",
 ]

@@ -2,8 +2,9 @@
 
 Each is a :class:`~statesignals.receivers.WorkflowSignal` on the
 :data:`signals` namespace. The sender is the model whose state changed; every
-payload carries ``trigger``, ``source``, ``dest``, ``model``, ``machine`` and
-``event_data`` (the ``transitions`` :class:`~transitions.core.EventData`).
+payload carries ``trigger``, ``source``, ``dest``, ``machine`` and ``event_data``
+(the ``transitions`` :class:`~transitions.core.EventData`); the model is not repeated
+in it, so a receiver may call its first parameter ``model``.
 """
 
 from __future__ import annotations
