@@ -51,6 +51,7 @@ from transitions.core import (
     Transition,
 )
 from transitions.extensions.asyncio import AsyncMachine
+from transitions.extensions.locking import LockedMachine
 from transitions.extensions.nesting import HierarchicalMachine
 
 from .errors import ReceiverError, StateAttributeError, WorkflowDefinitionError
@@ -365,6 +366,8 @@ class SignalingMixin(_MachineBase):
     """Whether states, events and triggers are coroutines (an ``AsyncMachine``)."""
     _nested: t.ClassVar[bool] = False
     """Whether triggers run through ``HierarchicalMachine.trigger_event``."""
+    _locked: t.ClassVar[bool] = False
+    """Whether the machine is a ``LockedMachine``."""
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -374,6 +377,7 @@ class SignalingMixin(_MachineBase):
         cls.event_cls = signaling_class(cls, cls.event_cls, SignalingEvent)
         cls._asynchronous = issubclass(cls, AsyncMachine)
         cls._nested = issubclass(cls, HierarchicalMachine)
+        cls._locked = issubclass(cls, LockedMachine)
 
     def __init__(
         self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
@@ -386,6 +390,10 @@ class SignalingMixin(_MachineBase):
             )
         self.receiver_errors = receiver_errors
         super().__init__(*args, **kwargs)
+        if self._locked:
+            from .locking import prepare_locked_machine
+
+            prepare_locked_machine(self)
 
     # Receiver errors are raised only when the outermost trigger returns.
 
