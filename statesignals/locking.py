@@ -127,7 +127,7 @@ class SignalingLockedEvent(SignalingEvent, LockedEvent):
         if lock is None:
             return t.cast(bool, machine._locked_method(super().trigger, model, *args, **kwargs))
         with lock, machine._ident:
-            return t.cast(bool, super(LockedEvent, self).trigger(model, *args, **kwargs))
+            return super(LockedEvent, self).trigger(model, *args, **kwargs)
 
 
 SIGNALING_VARIANTS: dict[type, type] = {LockedEvent: SignalingLockedEvent}

@@ -16,6 +16,7 @@ from statesignals import (
     SignalingLockedHierarchicalMachine,
     SignalingLockedMachine,
     SignalingMachine,
+    Trigger,
     transition_completed,
 )
 from statesignals.locking import MODEL_LOCK_ATTRIBUTE
@@ -180,19 +181,25 @@ class Courier(SignalingMachine):
     initial = "received"
     transitions = ADVANCE
 
+    advance: Trigger
+
 
 def test_a_receiver_waiting_for_another_instances_trigger_does_not_deadlock() -> None:
     first, second = Courier(), Courier()
     finished = threading.Event()
 
+    def advance_the_other() -> None:
+        second.advance()
+        finished.set()
+
     def wait_for_the_other(sender: object, **payload: t.Any) -> None:
         if sender is first:
-            threading.Thread(target=lambda: (second.advance(), finished.set())).start()  # type: ignore[attr-defined, func-returns-value]
+            threading.Thread(target=advance_the_other).start()
             # With one lock per class the other trigger waits for this receiver.
             finished.wait(timeout=10)
 
     transition_completed.connect(wait_for_the_other)
-    first.advance()  # type: ignore[attr-defined]
+    first.advance()
     assert finished.is_set()
     assert (first.state, second.state) == ("picked", "picked")
 
@@ -220,7 +227,7 @@ def test_declared_locked_triggers_of_one_instance_stay_serialized_under_contenti
         def work(offset: int) -> None:
             barrier.wait()
             for index in range(600):
-                couriers[(offset + index) % 3].advance()  # type: ignore[attr-defined]
+                couriers[(offset + index) % 3].advance()
 
         workers = [threading.Thread(target=work, args=(n,)) for n in range(6)]
         for worker in workers:
@@ -239,10 +246,10 @@ def test_declared_locked_triggers_of_one_instance_stay_serialized_under_contenti
 
 def test_a_declared_locked_instance_pickles_and_copies_with_a_lock_of_its_own() -> None:
     courier = Courier()
-    courier.advance()  # type: ignore[attr-defined]
+    courier.advance()
     for twin in (pickle.loads(pickle.dumps(courier)), copy.deepcopy(courier)):
         assert twin.state == "picked"
-        assert twin.advance()  # type: ignore[attr-defined]
+        assert twin.advance()
         assert vars(twin)[MODEL_LOCK_ATTRIBUTE] is not vars(courier)[MODEL_LOCK_ATTRIBUTE]
     machine = pickle.loads(pickle.dumps(Courier.machine))
     assert machine._locks_per_model
