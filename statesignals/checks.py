@@ -30,11 +30,10 @@ from .definition import (
 )
 
 
-def _callback_names(value: t.Any) -> list[str]:
+def _callbacks(value: t.Any) -> list[t.Any]:
     if value is None:
         return []
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return [item for item in values if isinstance(item, str)]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _is_defined(cls: type, name: str) -> bool:
@@ -54,13 +53,20 @@ def _is_defined(cls: type, name: str) -> bool:
 def _check_callbacks(
     cls: type, where: str, field_name: str, value: t.Any, location: Location = ()
 ) -> None:
-    for name in _callback_names(value):
-        if not _is_defined(cls, name):
+    for callback in _callbacks(value):
+        if isinstance(callback, str):
+            if _is_defined(cls, callback):
+                continue
             problem = (
-                f"{name!r} is neither an attribute of {cls.__qualname__} "
+                f"{callback!r} is neither an attribute of {cls.__qualname__} "
                 "nor an importable 'module.function' path"
             )
-            fail(cls, f"{where}: {field_name} {problem}", (*location, field_name), problem)
+        elif callable(callback):
+            continue
+        else:
+            # transitions would call it on the first trigger, after the state changed.
+            problem = f"{callback!r} is not a callable or the name of one"
+        fail(cls, f"{where}: {field_name} {problem}", (*location, field_name), problem)
 
 
 @dataclass
@@ -340,12 +346,18 @@ class _References:
                 fail(self.cls, f"{where}: {field_name} {problem}", location, problem)
 
 
-def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Machine]) -> None:
+def check_workflow(
+    cls: type,
+    workflow: WorkflowDefinition,
+    machine_cls: type[Machine],
+    reserved: c.Collection[str] = (),
+) -> None:
     """Raise :class:`WorkflowDefinitionError` for the first mistake in ``workflow``.
 
     For a nested machine (``machine_cls`` a ``HierarchicalMachine``) state names
     are full paths (``shipping_packed``), and transitions and ``initial`` declared
-    inside a compound state name states relative to it.
+    inside a compound state name states relative to it. ``reserved`` names the
+    attributes the model needs for itself, which cannot hold the state.
     """
     root = state_scopes(cls, workflow, machine_cls)
     separator = nesting_separator(machine_cls)
@@ -359,6 +371,14 @@ def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Ma
     attribute = workflow.model_attribute
     if not isinstance(attribute, str) or not attribute.isidentifier():
         fail(cls, f"model_attribute {attribute!r} is not an attribute name")
+    if attribute.startswith("__") and attribute.endswith("__"):
+        fail(cls, f"model_attribute {attribute!r} is a special attribute of every object")
+    if attribute in reserved:
+        fail(
+            cls,
+            f"model_attribute {attribute!r} is an attribute every workflow model needs "
+            "for itself; choose another name for the state",
+        )
 
     allowed = set(TRANSITION_FIELDS) | set(
         inspect.signature(machine_cls.transition_cls.__init__).parameters

@@ -20,6 +20,7 @@ class keeps no reference to them.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import inspect
 import typing as t
 from enum import Enum
@@ -245,6 +246,14 @@ def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., t.A
         setattr(cls, attribute, _initial_value(machine))
 
 
+@functools.cache
+def _reserved_attributes() -> frozenset[str]:
+    """What :class:`SignalingMachine` gives every model (``machine``, ``trigger`` ...),
+    apart from ``state``: a ``model_attribute`` of that name would replace it."""
+    names = {*vars(SignalingMachine), *SignalingMachine.__annotations__}
+    return frozenset(name for name in names if name != "state" and not name.startswith("__"))
+
+
 class SignalingMachine:
     """Base class for models whose lifecycle is a workflow of states and transitions.
 
@@ -291,7 +300,7 @@ class SignalingMachine:
         workflow = declared_workflow(cls, cls.machine_cls)
         if workflow is None:
             return
-        check_workflow(cls, workflow, cls.machine_cls)
+        check_workflow(cls, workflow, cls.machine_cls, _reserved_attributes())
         machine = _compile(cls, workflow)
         _install(cls, machine, _conveniences(cls, machine))
         cls.workflow = workflow
