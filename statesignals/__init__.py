@@ -5,11 +5,12 @@ from __future__ import annotations
 from transitions import MachineError
 
 from .analysis import Finding, validate
-from .declarative import AsyncTrigger, SignalingMachine, Trigger
+from .declarative import AsyncTrigger, SignalingMachine, StateCheck, Trigger, TriggerCheck
 from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
 from .errors import (
     AsyncReceiverError,
     DiagramError,
+    GuardCallError,
     ReceiverCancelledError,
     ReceiverError,
     StateAttributeError,
@@ -51,6 +52,7 @@ __all__ = [
     "Diagram",
     "DiagramError",
     "Finding",
+    "GuardCallError",
     "LastTransition",
     "MachineError",
     "ReceiverCancelledError",
@@ -72,8 +74,10 @@ __all__ = [
     "SignalingMarkupMachine",
     "SignalingMixin",
     "StateAttributeError",
+    "StateCheck",
     "StateSignalsError",
     "Trigger",
+    "TriggerCheck",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",

@@ -28,7 +28,7 @@ from transitions.extensions.asyncio import (
 )
 
 from .graph_machines import GraphStandIn, lacks_graph
-from .mixin import bind_next_methods, record_refusal
+from .mixin import bind_next_methods, raise_if_guard_call_failed, record_refusal
 from .nesting import record_transition_names
 from .receivers import WorkflowSignal, class_listens, class_signals, listened
 from .signals import state_entered, state_exited, transition_completed
@@ -76,8 +76,12 @@ class SignalingAsyncCondition(AsyncCondition):
         bind_next_methods(cls, SignalingAsyncCondition, "check")
 
     async def check(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
-        if await self._next_check(event_data):
-            return True
+        try:
+            if await self._next_check(event_data):
+                return True
+        except TypeError as error:
+            raise_if_guard_call_failed(self, event_data, error)
+            raise
         record_refusal(event_data, self)
         return False
 

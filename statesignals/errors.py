@@ -56,6 +56,17 @@ class AsyncReceiverError(StateSignalsError, TypeError):
     """
 
 
+class GuardCallError(StateSignalsError, TypeError):
+    """A guard could not be called with what ``transitions`` passes it.
+
+    A guard given by name is a method of the model; a callable guard is called
+    with the trigger's arguments (``gate.lift(5)`` calls ``guard(5)``), or with
+    the ``EventData`` alone when ``send_event`` is set, never with the model.
+    The message names the model class, the trigger, the transition and the guard;
+    the ``TypeError`` of the call is the ``__cause__``.
+    """
+
+
 class StateAttributeError(StateSignalsError, AttributeError):
     """The model's state attribute was deleted while a trigger ran (by a receiver or a
     callback), so the model would silently read a default state it is not in.
@@ -92,6 +103,7 @@ class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
 __all__ = [
     "AsyncReceiverError",
     "DiagramError",
+    "GuardCallError",
     "ReceiverCancelledError",
     "ReceiverError",
     "StateAttributeError",

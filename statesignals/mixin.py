@@ -54,8 +54,8 @@ from transitions.extensions.asyncio import AsyncMachine
 from transitions.extensions.locking import LockedMachine
 from transitions.extensions.nesting import HierarchicalMachine
 
-from .errors import ReceiverError, StateAttributeError, WorkflowDefinitionError
-from .receivers import WorkflowSignal, class_listens, class_signals, dispatch_table, listened
+from .errors import GuardCallError, ReceiverError, StateAttributeError, WorkflowDefinitionError
+from .receivers import WorkflowSignal, class_listens, class_signals, class_targets, listened
 from .signals import (
     state_entered,
     state_exited,
@@ -218,13 +218,49 @@ class SignalingCondition(Condition):
         bind_next_methods(cls, SignalingCondition, "check")
 
     def check(self, event_data: EventData) -> bool:
-        if self._next_check(event_data):
-            return True
+        try:
+            if self._next_check(event_data):
+                return True
+        except TypeError as error:
+            raise_if_guard_call_failed(self, event_data, error)
+            raise
         record_refusal(event_data, self)
         return False
 
 
 bind_next_methods(SignalingCondition, SignalingCondition, "check")
+
+
+def raise_if_guard_call_failed(
+    condition: Condition, event_data: EventData, error: TypeError
+) -> None:
+    """Raise :class:`GuardCallError` (from ``error``) if ``error`` says the guard cannot
+    take the arguments ``transitions`` passed; return if it came from inside the guard."""
+    machine = event_data.machine
+    try:
+        guard = machine.resolve_callable(condition.func, event_data)
+        passed = ((event_data,), {}) if machine.send_event else (event_data.args, event_data.kwargs)
+        inspect.signature(guard).bind(*passed[0], **passed[1])
+    except TypeError:
+        pass  # the call itself does not fit
+    except (ValueError, AttributeError):
+        return  # no signature to compare, or no such method
+    else:
+        return
+    transition = event_data.transition
+    moves = f" ({transition.source} -> {transition.dest})" if transition is not None else ""
+    what = (
+        "the EventData (send_event is set)"
+        if machine.send_event
+        else f"the trigger's arguments (here {len(tuple(event_data.args))} positional, "
+        f"{len(event_data.kwargs)} keyword), not the model"
+    )
+    raise GuardCallError(
+        f"{type(event_data.model).__qualname__}.{event_data.event.name}{moves}: guard "
+        f"{condition_label(condition)} cannot be called with what transitions passes a "
+        f"callable guard: {what}; name a method of the model instead, or accept those "
+        f"arguments ({error})"
+    ) from error
 
 
 def record_refusal(event_data: EventData, condition: Condition) -> None:
@@ -667,7 +703,7 @@ class SignalingMixin(_MachineBase):
     ) -> None:
         model = event_data.model
         # class_signals stays empty until a per-class receiver is connected.
-        targeted = dispatch_table(type(model)).get((signal.name, name)) if class_signals else None
+        targeted = class_targets(type(model), signal.name, name) if class_signals else None
         if not (signal.receivers or targeted):
             return
         payload = self._payload(event_data, signal)
@@ -681,7 +717,7 @@ class SignalingMixin(_MachineBase):
         self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
     ) -> None:
         model = event_data.model
-        targeted = dispatch_table(type(model)).get((signal.name, name)) if class_signals else None
+        targeted = class_targets(type(model), signal.name, name) if class_signals else None
         if not (signal.receivers or targeted):
             return
         payload = self._payload(event_data, signal)
@@ -839,6 +875,7 @@ __all__ = [
     "bind_next_methods",
     "condition_label",
     "model_state_name",
+    "raise_if_guard_call_failed",
     "record_refusal",
     "signaling_class",
     "signaling_variants",

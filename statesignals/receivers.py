@@ -20,9 +20,10 @@ is a receiver error, :class:`~statesignals.ReceiverCancelledError`; when the
 task itself is cancelled, it propagates at once.
 
 The second half of the module keeps the receivers connected to one transition
-or one state of one model class (``Order.on_transition("ship")``). They live on
-their own signals, one per class and name, so sending costs the same however
-many receivers other transitions have.
+or one state of one model class (``Order.on_transition("ship")``), or to all of
+them (:data:`EVERY`: ``Order.on_transition()``, ``signal.connect(r, sender=Order)``).
+They live on their own signals, one per class and name, so sending costs the same
+however many receivers other transitions have.
 """
 
 from __future__ import annotations
@@ -98,8 +99,15 @@ class WorkflowSignal(NamedSignal):
         """Connect ``receiver``; it is called after every receiver connected before it.
 
         Connecting a receiver that is already connected (to another sender, say)
-        keeps its place in the order.
+        keeps its place in the order. A class as ``sender`` means every instance of
+        that class and of its subclasses (the models are the senders, never a class).
         """
+        if isinstance(sender, type):
+            # A workflow class refuses receivers its machine cannot call.
+            vet = getattr(sender, "_vet_receiver", None)
+            if callable(vet):
+                vet(receiver, f"{self.name}.connect(..., sender={sender.__qualname__})")
+            return class_signal(sender, self.name, EVERY).connect(receiver, weak=weak)
         receiver_id = make_id(receiver)
         with self._lock:
             if receiver_id not in self.receivers:
@@ -111,6 +119,21 @@ class WorkflowSignal(NamedSignal):
             WorkflowSignal.connected.add(self)
             _class_listening.clear()
         return connected
+
+    def disconnect(self, receiver: c.Callable[..., t.Any], sender: t.Any = ANY) -> None:
+        """Disconnect ``receiver`` from ``sender`` (a class: as connected with it), or
+        from every sender, classes included."""
+        if isinstance(sender, type):
+            signal = class_signals.get(sender, {}).get((self.name, EVERY))
+            if signal is not None:
+                signal.disconnect(receiver)
+            return
+        super().disconnect(receiver, sender)
+        if sender is ANY and class_signals:
+            for signals in list(class_signals.values()):
+                signal = signals.get((self.name, EVERY))
+                if signal is not None:
+                    signal.disconnect(receiver)
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
         with self._lock:
@@ -379,6 +402,9 @@ def _discard(awaitable: t.Any) -> None:
 DispatchKey = tuple[str, str]
 """(signal name, trigger or state name), e.g. ``("transition_completed", "ship")``."""
 
+EVERY = "*"
+"""The name in a :data:`DispatchKey` for receivers of every trigger or state."""
+
 class_signals: dict[type, dict[DispatchKey, WorkflowSignal]] = {}
 """Per model class, the signals of its per-transition and per-state receivers.
 Empty until the first such receiver is connected, so senders can skip the lookup."""
@@ -412,18 +438,34 @@ def dispatch_table(model_class: type) -> dict[DispatchKey, tuple[WorkflowSignal,
     """The class signals that fire for instances of ``model_class``.
 
     Signals of base classes come first, so a receiver connected on a parent class
-    runs before one connected on a subclass.
+    runs before one connected on a subclass; for one class, receivers of the
+    trigger or state come before receivers of every one (:data:`EVERY`). A name
+    missing from the table is heard by the ``EVERY`` entry only: see
+    :func:`class_targets`.
     """
     try:
         return _dispatch_tables[model_class]
     except KeyError:
         pass
+    classes = [klass for klass in reversed(model_class.__mro__) if klass in class_signals]
+    keys = {key for klass in classes for key in class_signals[klass]}
     table: dict[DispatchKey, tuple[WorkflowSignal, ...]] = {}
-    for klass in reversed(model_class.__mro__):
-        for key, signal in class_signals.get(klass, {}).items():
-            table[key] = (*table.get(key, ()), signal)
+    for key in keys:
+        every = (key[0], EVERY)
+        table[key] = tuple(
+            signal
+            for klass in classes
+            for name in dict.fromkeys((key, every))
+            if (signal := class_signals[klass].get(name)) is not None
+        )
     _dispatch_tables[model_class] = table
     return table
+
+
+def class_targets(model_class: type, signal_name: str, name: str) -> tuple[WorkflowSignal, ...]:
+    """The class signals to send ``signal_name`` about ``name`` on, for ``model_class``."""
+    table = dispatch_table(model_class)
+    return table.get((signal_name, name)) or table.get((signal_name, EVERY)) or ()
 
 
 def class_listens(model_class: type, signal_name: str, name: str | None = None) -> bool:
@@ -444,7 +486,7 @@ def class_listens(model_class: type, signal_name: str, name: str | None = None) 
             signal: frozenset(abouts) for signal, abouts in names.items()
         }
     about_names = listening.get(signal_name)
-    return about_names is not None and (name is None or name in about_names)
+    return about_names is not None and (name is None or name in about_names or EVERY in about_names)
 
 
 def listened(signal: WorkflowSignal, model: object, name: str | None = None) -> bool:
@@ -458,11 +500,13 @@ def listened(signal: WorkflowSignal, model: object, name: str | None = None) -> 
 
 
 __all__ = [
+    "EVERY",
     "SignalNamespace",
     "WorkflowSignal",
     "class_listens",
     "class_signal",
     "class_signals",
+    "class_targets",
     "dispatch_table",
     "forget_class_signals",
     "is_coroutine_receiver",
