@@ -562,11 +562,13 @@ class SignalingMixin(_MachineBase):
         Only receivers run while signals have any, so only then is it checked. A
         model of a declared workflow would read the initial state from its class.
         """
-        transition = event_data.transition
-        stored = getattr(event_data.model, "__dict__", None)
         attribute = self.model_attribute
-        if transition is None or transition.dest is None or stored is None or attribute in stored:
-            return
+        stored = getattr(event_data.model, "__dict__", None)
+        if stored is None or attribute in stored:
+            return  # the common case, first: this runs after every trigger while receivers exist
+        transition = event_data.transition
+        if transition is None or transition.dest is None:
+            return  # an internal transition sets no state
         declared = inspect.getattr_static(type(event_data.model), attribute, None)
         if hasattr(declared, "__set__"):
             return  # held by a descriptor (a mapped column, a property), not the instance
