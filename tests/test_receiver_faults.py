@@ -184,3 +184,22 @@ def test_a_receiver_returning_a_coroutine_is_awaited_by_an_async_machine(kind: s
 
     asyncio.run(post())
     assert calls == ["awaited"]
+
+
+def test_an_interrupt_in_an_async_receiver_propagates_once_the_model_is_in_its_new_state() -> None:
+    calls: list[str] = []
+
+    async def stop(sender: object, **payload: t.Any) -> None:
+        raise KeyboardInterrupt
+
+    state_exited.connect(stop)
+    transition_completed.connect(calls_into(calls, "completed"), weak=False)
+
+    async def post() -> Mail:
+        mail = Mail()
+        with pytest.raises(KeyboardInterrupt):
+            await t.cast(t.Any, mail).post()
+        return mail
+
+    assert asyncio.run(post()).state == "sent"
+    assert calls == ["completed"]
