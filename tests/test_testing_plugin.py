@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+ISOLATING_CONFTEST = Path(__file__).with_name("isolating_conftest.py")
 
 WORKFLOW = """
 from statesignals import SignalingMachine
@@ -155,15 +159,7 @@ def test_isolated_signals_disconnects_what_a_test_connected_before_the_next_test
 
 
 def test_an_autouse_conftest_fixture_isolates_every_test(user_project):
-    user_project.makeconftest(
-        """
-        import pytest
-
-        @pytest.fixture(autouse=True)
-        def _isolated(isolated_signals):
-            yield
-        """
-    )
+    user_project.makeconftest(ISOLATING_CONFTEST.read_text(encoding="utf-8"))
     user_project.makepyfile(
         test_door="""
         from door import Door
