@@ -27,7 +27,7 @@ from statesignals import (
     state_exited,
     transition_completed,
 )
-from statesignals.receivers import class_signal
+from statesignals.routes import route
 
 from . import diagrams
 from .timing import Comparison, Statement, compare
@@ -388,7 +388,7 @@ def per_transition_receivers(rounds: int) -> Row:
     others = ("pay", "deliver", "cancel")
     receivers = [_numbered_receiver(number) for number in range(1_000)]
     signals = [
-        class_signal(order, transition_completed.name, others[number % len(others)])
+        route(order, transition_completed.name, others[number % len(others)])
         for number in range(len(receivers))
     ]
 

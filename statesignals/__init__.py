@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from transitions import MachineError
 
 from .analysis import Finding, validate
 from .declarative import AsyncTrigger, SignalingMachine, StateCheck, Trigger, TriggerCheck
-from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
+from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
     DiagramError,
@@ -20,9 +22,11 @@ from .errors import (
     WorkflowLookupError,
 )
 from .files import dump_workflow, load_definition, load_workflow, save_workflow
+from .last_transition import LastTransition, remember_last_transitions
 from .machines import (
     SignalingAsyncGraphMachine,
     SignalingAsyncMachine,
+    SignalingCoreMachine,
     SignalingGraphMachine,
     SignalingHierarchicalAsyncGraphMachine,
     SignalingHierarchicalAsyncMachine,
@@ -34,9 +38,9 @@ from .machines import (
     SignalingLockedHierarchicalMachine,
     SignalingLockedMachine,
     SignalingMarkupMachine,
+    SignalingMixin,
     get_machine_class,
 )
-from .mixin import SignalingCoreMachine, SignalingMixin
 from .signals import (
     signals,
     state_entered,
@@ -46,17 +50,20 @@ from .signals import (
     transition_failed,
 )
 
-__all__ = [
-    "AsyncReceiverError",
-    "AsyncTrigger",
-    "Diagram",
-    "DiagramError",
-    "Finding",
-    "GuardCallError",
-    "LastTransition",
-    "MachineError",
-    "ReceiverCancelledError",
-    "ReceiverError",
+try:
+    __version__ = version("transitions-statesignals")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
+    # Signals: the namespace and every signal statesignals sends.
+    "signals",
+    "state_entered",
+    "state_exited",
+    "transition_completed",
+    "transition_denied",
+    "transition_failed",
+    # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
     "SignalingCoreMachine",
@@ -70,29 +77,36 @@ __all__ = [
     "SignalingLockedHierarchicalGraphMachine",
     "SignalingLockedHierarchicalMachine",
     "SignalingLockedMachine",
-    "SignalingMachine",
     "SignalingMarkupMachine",
     "SignalingMixin",
-    "StateAttributeError",
+    "get_machine_class",
+    # Declarative: the base class of workflow models and its annotations.
+    "AsyncTrigger",
+    "SignalingMachine",
     "StateCheck",
-    "StateSignalsError",
     "Trigger",
     "TriggerCheck",
-    "WorkflowDefinitionError",
-    "WorkflowFileError",
-    "WorkflowLookupError",
+    # Tools: analysis, diagrams, last transitions, workflow files.
+    "Diagram",
+    "Finding",
+    "LastTransition",
     "diagram",
     "dump_workflow",
-    "get_machine_class",
     "load_definition",
     "load_workflow",
     "remember_last_transitions",
     "save_workflow",
-    "signals",
-    "state_entered",
-    "state_exited",
-    "transition_completed",
-    "transition_denied",
-    "transition_failed",
     "validate",
+    # Errors: every one is a StateSignalsError, except transitions' own MachineError.
+    "AsyncReceiverError",
+    "DiagramError",
+    "GuardCallError",
+    "MachineError",
+    "ReceiverCancelledError",
+    "ReceiverError",
+    "StateAttributeError",
+    "StateSignalsError",
+    "WorkflowDefinitionError",
+    "WorkflowFileError",
+    "WorkflowLookupError",
 ]

@@ -30,15 +30,12 @@ from transitions.core import listify
 
 from .checks import check_workflow
 from .definition import WorkflowDefinition, declared_workflow
+from .dispatch import is_coroutine_receiver, receiver_name
 from .errors import AsyncReceiverError, WorkflowDefinitionError, WorkflowLookupError
-from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin, state_name
-from .receivers import (
-    EVERY,
-    class_signal,
-    class_signals,
-    is_coroutine_receiver,
-    receiver_name,
-)
+from .machines import SignalingCoreMachine, SignalingMixin
+from .naming import state_name
+from .routes import EVERY, route, routes_of
+from .scope import ReceiverErrorPolicy
 from .signals import state_entered, state_exited, transition_completed, transition_denied
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
@@ -388,9 +385,9 @@ class SignalingMachine:
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
         """Disconnect ``receiver`` from every transition and state of this class."""
         cls._machine()
-        # Only the signals a receiver was ever connected to exist: creating the
+        # Only the routes a receiver was ever connected to exist: creating the
         # others here would make every trigger check for per-class receivers.
-        for signal in list(class_signals.get(cls, {}).values()):
+        for signal in routes_of(cls).values():
             signal.disconnect(receiver)
 
     @classmethod
@@ -429,7 +426,7 @@ class SignalingMachine:
                 f"for some {kind}s, or @{cls.__qualname__}.{helper}() for every one"
             )
         keys = [cls._known(name, kind) for name in names] if names else [EVERY]
-        signals = [class_signal(cls, signal_name, key) for key in keys]
+        signals = [route(cls, signal_name, key) for key in keys]
         label = ", ".join(map(repr, keys)) if names else ""
         where = f"{cls.__qualname__}.{helper}({label})"
 

@@ -19,7 +19,7 @@ from statesignals import (
     Trigger,
     transition_completed,
 )
-from statesignals.locking import MODEL_LOCK_ATTRIBUTE
+from statesignals.bridge.locking import MODEL_LOCK_ATTRIBUTE
 
 THREADS = 8
 TRIGGERS_PER_THREAD = 10_000

@@ -8,7 +8,7 @@ import typing as t
 import weakref
 
 from statesignals import SignalingMachine, Trigger, state_entered, transition_completed
-from statesignals.receivers import WorkflowSignal
+from statesignals.dispatch import WorkflowSignal
 
 MODELS = 100_000
 
