@@ -123,7 +123,9 @@ class SignalingLockedEvent(SignalingEvent, LockedEvent):
         machine: t.Any = self.machine
         if id(model) in machine.model_context_map:
             return super().trigger(model, *args, **kwargs)
-        lock = model_lock(model) if machine._locks_per_model else None
+        # A machine pickled before per-model locks existed lacks the attribute.
+        per_model = machine.__dict__.get("_locks_per_model", False)
+        lock = model_lock(model) if per_model else None
         if lock is None:
             return t.cast(bool, machine._locked_method(super().trigger, model, *args, **kwargs))
         with lock, machine._ident:
