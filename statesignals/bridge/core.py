@@ -219,7 +219,8 @@ class SignalingEvent(Event):
             machine = event_data.machine
             if not result:
                 machine._report_unsuccessful(event_data)
-            else:
+            elif machine.model_attribute not in getattr(event_data.model, "__dict__", ()):
+                # Written out: the state is in the instance's dict after nearly every trigger.
                 machine._check_state_kept(event_data)
         return result
 

@@ -18,6 +18,8 @@ from ..dispatch import WorkflowSignal
 class SignalingMachineProtocol(t.Protocol):
     """The machine side of the bridge: the hooks its State/Transition/Event classes call."""
 
+    model_attribute: str
+
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None: ...
