@@ -13,7 +13,9 @@ from statesignals import (
     AsyncReceiverError,
     ReceiverError,
     SignalingAsyncMachine,
+    SignalingHierarchicalMachine,
     SignalingMachine,
+    StateAttributeError,
     StateSignalsError,
     Trigger,
     state_entered,
@@ -203,3 +205,18 @@ def test_an_interrupt_in_an_async_receiver_propagates_once_the_model_is_in_its_n
 
     assert asyncio.run(post()).state == "sent"
     assert calls == ["completed"]
+
+
+def test_a_receiver_deleting_the_state_of_a_nested_model_fails_loudly() -> None:
+    class Trip(SignalingMachine):
+        machine_cls = SignalingHierarchicalMachine
+        states = ["home", {"name": "away", "children": ["hotel"], "initial": "hotel"}]
+        initial = "home"
+        transitions = [["leave", "home", "away"]]
+
+    def forget(sender: object, **payload: t.Any) -> None:
+        del t.cast(t.Any, sender).state
+
+    transition_completed.connect(forget)
+    with pytest.raises(StateAttributeError, match=r"Trip\.leave .*'state' attribute was deleted"):
+        Trip().trigger("leave")
