@@ -60,7 +60,22 @@ class PendingReceiverErrors(list[BaseException]):
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         pending_receiver_errors.reset(self._token)
         if error is not None:
+            winner = self.winner(error)
+            if winner is not error:
+                raise winner
+
+    def winner(self, error: BaseException) -> BaseException:
+        """What the trigger raises when it raised ``error`` itself: ``error``, unless a
+        receiver's interrupt is held and ``error`` is an ordinary exception (then the
+        interrupt, with ``error`` as its context). The receiver errors are logged."""
+        interrupt = next((held for held in self if not isinstance(held, Exception)), None)
+        if interrupt is None or not isinstance(error, Exception):
             self.log_beside(error)
+            return error
+        self.remove(interrupt)
+        self.log_beside(interrupt)
+        interrupt.__context__ = error
+        return interrupt
 
     def log_beside(self, error: BaseException) -> None:
         """Log the gathered errors, noting on ``error`` (which wins) that they were."""

@@ -220,3 +220,21 @@ def test_a_receiver_deleting_the_state_of_a_nested_model_fails_loudly() -> None:
     transition_completed.connect(forget)
     with pytest.raises(StateAttributeError, match=r"Trip\.leave .*'state' attribute was deleted"):
         Trip().trigger("leave")
+
+
+def test_an_interrupt_in_a_receiver_wins_over_a_callback_error_of_the_same_trigger() -> None:
+    class Hatch(Door):
+        transitions = [{"trigger": "pop", "source": "shut", "dest": "open", "after": "jam"}]
+
+        def jam(self) -> None:
+            raise ValueError("jammed")
+
+    def stop(sender: object, **payload: t.Any) -> None:
+        raise KeyboardInterrupt
+
+    state_exited.connect(stop)
+    hatch = Hatch()
+    with pytest.raises(KeyboardInterrupt) as raised:
+        hatch.trigger("pop")
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert hatch.state == "open"

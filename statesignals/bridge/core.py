@@ -290,8 +290,10 @@ class CoreMachineHooks(_MachineBase):
         try:
             result = self._next__process(trigger)
         except BaseException as error:
-            pending.log_beside(error)
-            raise
+            winner = pending.winner(error)
+            if winner is error:
+                raise
+            raise winner from error
         finally:
             pending_receiver_errors.reset(token)
         if pending:
