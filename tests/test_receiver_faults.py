@@ -224,7 +224,8 @@ def test_a_receiver_deleting_the_state_of_a_nested_model_fails_loudly() -> None:
 
 def test_an_interrupt_in_a_receiver_wins_over_a_callback_error_of_the_same_trigger() -> None:
     class Hatch(Door):
-        transitions = [{"trigger": "pop", "source": "shut", "dest": "open", "after": "jam"}]
+        transitions = [["pop", "shut", "open"]]
+        after_state_change = "jam"
 
         def jam(self) -> None:
             raise ValueError("jammed")
