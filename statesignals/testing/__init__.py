@@ -65,9 +65,12 @@ class RecordedSignal:
         ``transition_completed pay: pending -> paid``,
         ``transition_denied ship: invalid_trigger``,
         ``transition_denied pay: conditions [payment_covers_total]``,
-        ``transition_failed pack: ValueError: no box``.
+        ``transition_failed pack: ValueError: no box``; a :meth:`SignalRecorder.mark`
+        is ``mark <label>``.
         """
         payload = self.payload
+        if self.signal == MARK:
+            return f"{MARK} {payload['label']}"
         if "state" in payload:
             return f"{self.signal} {payload['state']}"
         head = f"{self.signal} {self.trigger}"
@@ -84,6 +87,9 @@ class RecordedSignal:
     def __str__(self) -> str:
         return self.describe()
 
+
+MARK = "mark"
+"""The ``signal`` of a :class:`RecordedSignal` that :meth:`SignalRecorder.mark` added."""
 
 _active_recorders: list[SignalRecorder] = []
 
@@ -140,6 +146,12 @@ class SignalRecorder:
     def clear(self) -> None:
         """Forget what was recorded so far (after a test's arrange steps, say)."""
         self.signals.clear()
+
+    def mark(self, label: str) -> None:
+        """Record ``label`` at this point of the sequence (from a callback, say), to check
+        where signals fall relative to your own code: ``assert_signals`` shows it as
+        ``mark <label>``. Marks have no sender, so :meth:`of` leaves them out."""
+        self.signals.append(RecordedSignal(MARK, None, {"label": label}))
 
     def of(self, model: object) -> list[RecordedSignal]:
         """The signals ``model`` sent, in order."""
@@ -469,6 +481,7 @@ def transition_paths(workflow: type | Machine, *, include_auto: bool = False) ->
 
 
 __all__ = [
+    "MARK",
     "RecordedSignal",
     "SignalRecorder",
     "Step",
