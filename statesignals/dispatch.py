@@ -244,8 +244,7 @@ class WorkflowSignal(NamedSignal):
         if self.is_muted or not receivers:
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
-        errors: list[Exception] = []
-        interrupt: BaseException | None = None
+        errors: list[BaseException] = []  # interrupts too, sorted out if there are any
         for receiver_id in self._receiver_ids(sender):
             # _live_receiver, inlined: this loop runs for every signal of every trigger.
             receiver = receivers.get(receiver_id)
@@ -264,11 +263,8 @@ class WorkflowSignal(NamedSignal):
                 call = async_wrapper(receiver)
             try:
                 result = call(sender, **payload)
-            except Exception as error:
-                errors.append(error)
-                continue
             except BaseException as error:
-                interrupt = interrupt or error
+                errors.append(error)
                 continue
             if result is not None and isawaitable(result):
                 # Nobody would await it: its work would be lost without a word.
@@ -276,10 +272,8 @@ class WorkflowSignal(NamedSignal):
                 errors.append(self._sync_send_error(receiver))
                 continue
             results.append((receiver, result))
-        if interrupt is not None:
-            raise self._interrupted(interrupt, errors)
         if errors:
-            raise self._receiver_error(errors)
+            raise self._failure(errors)
         return results
 
     async def send_async(
@@ -312,8 +306,7 @@ class WorkflowSignal(NamedSignal):
         if self.is_muted or not self.receivers:
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
-        errors: list[Exception] = []
-        interrupt: BaseException | None = None
+        errors: list[BaseException] = []  # interrupts too, sorted out if there are any
         for receiver_id in self._receiver_ids(sender):
             receiver = self._live_receiver(receiver_id)
             if receiver is None:
@@ -332,14 +325,10 @@ class WorkflowSignal(NamedSignal):
                 if _cancelling():
                     raise
                 errors.append(self._stray_cancellation(receiver, error))
-            except Exception as error:
-                errors.append(error)
             except BaseException as error:
-                interrupt = interrupt or error
-        if interrupt is not None:
-            raise self._interrupted(interrupt, errors)
+                errors.append(error)
         if errors:
-            raise self._receiver_error(errors)
+            raise self._failure(errors)
         return results
 
     def _sync_send_error(self, receiver: c.Callable[..., t.Any]) -> AsyncReceiverError:
@@ -361,13 +350,19 @@ class WorkflowSignal(NamedSignal):
         cancelled.__cause__ = error
         return cancelled
 
-    def _interrupted(self, interrupt: BaseException, errors: list[Exception]) -> BaseException:
-        """``interrupt``, raised once every receiver ran; ``errors`` beside it are logged."""
-        if errors:
-            for error in errors:
+    def _failure(self, errors: list[BaseException]) -> BaseException:
+        """What a send raises once every receiver ran: the first interrupt
+        (``KeyboardInterrupt`` ...), the errors beside it logged; else the errors as one
+        :class:`~statesignals.ReceiverError`."""
+        failures = [error for error in errors if isinstance(error, Exception)]
+        if len(failures) == len(errors):
+            return self._receiver_error(failures)
+        interrupt = next(error for error in errors if not isinstance(error, Exception))
+        if failures:
+            for error in failures:
                 _LOGGER.error("receiver raised %r", error, exc_info=error)
             interrupt.add_note(
-                f"{len(errors)} other receiver error(s) of signal {self.name!r} were "
+                f"{len(failures)} other receiver error(s) of signal {self.name!r} were "
                 "logged on the 'statesignals' logger"
             )
         return interrupt

@@ -216,12 +216,17 @@ class SignalingEvent(Event):
                 machine._report_unsuccessful(event_data)
             raise
         if WorkflowSignal.connected:
-            machine = event_data.machine
             if not result:
+                machine = event_data.machine
                 machine._report_unsuccessful(event_data)
-            elif machine.model_attribute not in getattr(event_data.model, "__dict__", ()):
+            else:
                 # Written out: the state is in the instance's dict after nearly every trigger.
-                machine._check_state_kept(event_data)
+                try:
+                    kept = event_data.machine.model_attribute in event_data.model.__dict__
+                except AttributeError:  # no __dict__: the state is in a slot
+                    kept = True
+                if not kept:
+                    event_data.machine._check_state_kept(event_data)
         return result
 
 
