@@ -7,16 +7,24 @@ from importlib.metadata import PackageNotFoundError, version
 from transitions import MachineError
 
 from .analysis import Finding, validate
+from .committed import TransitionRecord
 from .declarative import AsyncTrigger, SignalingMachine, StateCheck, Trigger, TriggerCheck
 from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
+    DatabaseLockedError,
+    DetachedWorkflowError,
     DiagramError,
     GuardCallError,
+    MissingVersionColumnError,
+    PersistenceError,
+    ProtectedStateError,
     ReceiverCancelledError,
     ReceiverError,
+    StaleTransitionError,
     StateAttributeError,
     StateSignalsError,
+    UnknownStoredStateError,
     WorkflowDefinitionError,
     WorkflowFileError,
     WorkflowLookupError,
@@ -45,9 +53,11 @@ from .signals import (
     signals,
     state_entered,
     state_exited,
+    transition_committed,
     transition_completed,
     transition_denied,
     transition_failed,
+    transition_flushed,
 )
 
 try:
@@ -60,9 +70,12 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "signals",
     "state_entered",
     "state_exited",
+    "transition_committed",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "transition_flushed",
+    "TransitionRecord",
     # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -109,4 +122,12 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",
+    # Errors of persisted workflows (statesignals.sqlalchemy).
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
+    "StaleTransitionError",
+    "UnknownStoredStateError",
 ]

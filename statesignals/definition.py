@@ -35,7 +35,7 @@ TRANSITION_FIELDS = (
 """The keys of a transition dict, in the order a transition list gives them."""
 
 TRANSITION_CALLBACK_FIELDS = ("conditions", "unless", "before", "after", "prepare")
-STATE_CALLBACK_FIELDS = ("on_enter", "on_exit")
+STATE_CALLBACK_FIELDS = ("on_enter", "on_exit", "on_timeout")
 MACHINE_CALLBACK_OPTIONS = (
     "prepare_event",
     "before_state_change",
