@@ -21,7 +21,10 @@ from statesignals import (
     Trigger,
     UnknownStoredStateError,
     WorkflowDefinitionError,
+    transition_completed,
 )
+from statesignals.dispatch import WorkflowSignal
+from statesignals.routes import route
 from statesignals.sqlalchemy import (
     PersistedWorkflow,
     sqlite_engine,
@@ -232,3 +235,23 @@ def test_own_mapper_args_without_the_version_column_are_refused() -> None:
             __mapper_args__ = {"eager_defaults": True}
             states: t.ClassVar[list[str]] = ["a", "b"]
             initial = "a"
+
+
+def test_the_version_recorder_does_not_count_as_a_listener(sessions: Sessions) -> None:
+    # Machines skip their receiver-error work while WorkflowSignal.connected is empty:
+    # defining a persisted workflow must not make every other class's trigger pay it.
+    recorder = route(Order, transition_completed.name, "pay")
+
+    def heard(order: Order, **payload: t.Any) -> None:
+        pass
+
+    Order.on_transition("pay")(heard)
+    assert recorder in WorkflowSignal.connected
+    recorder.disconnect(heard)
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        order.pay()
+        assert order.version == 2  # counted by the recorder
+    assert recorder.receivers
+    assert recorder not in WorkflowSignal.connected

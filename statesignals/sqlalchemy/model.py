@@ -257,7 +257,7 @@ def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
     """
     triggers = trigger_names(cls.machine)
     for trigger in triggers:
-        route(cls, transition_completed.name, trigger).connect(_record, weak=False)
+        route(cls, transition_completed.name, trigger).connect_bookkeeping(_record)
     if triggers:
         key = (transition_completed.name, triggers[0])
         type.__setattr__(cls, _RECORDING, (key, route(cls, *key)))
