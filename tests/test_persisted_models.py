@@ -34,7 +34,7 @@ from statesignals.sqlalchemy import (
 )
 
 from .persisted_models import Order, Priority, Shipment, Ticket
-from .persistence_fixtures import engine, postgres_engine, sessions
+from .persistence_fixtures import engine, load_order, postgres_engine, sessions, stored_order
 
 __all__ = ["engine", "postgres_engine", "sessions"]
 
@@ -310,14 +310,9 @@ def test_a_callback_raising_after_the_state_changed_writes_nothing(tmp_path: Pat
 def test_a_trigger_on_an_expired_row_deleted_underneath_is_a_stale_transition(
     sessions: Sessions,
 ) -> None:
-    with sessions() as session, session.begin():
-        order = Order()
-        session.add(order)
-        session.flush()
-        key = order.id
+    key = stored_order(sessions)
     with sessions() as session:
-        order = session.get(Order, key)
-        assert order is not None
+        order = load_order(session, key)
         session.expire(order)
         with sessions() as other, other.begin():
             other.execute(text("DELETE FROM orders WHERE id = :id"), {"id": key})
