@@ -366,7 +366,9 @@ def _persisting(
             _keep_recording(type(self))
             instance = self.__dict__
             depth = instance.get(_DEPTH, 0)
-            before = _state_before(self, trigger, attribute, loaded_only=True) if depth == 0 else None
+            before = None
+            if depth == 0:
+                before = _state_before(self, trigger, attribute, loaded_only=True)
             instance[_DEPTH] = depth + 1
             try:
                 result = await fire(self, *args, **kwargs)
