@@ -90,7 +90,6 @@ def test_async_callback_raising_after_the_state_changed_writes_nothing(run_on: R
         async with sessions() as session, session.begin():
             claim = Claim()
             session.add(claim)
-            await session.flush()
             with pytest.raises(RuntimeError, match="pager"):
                 await claim.escalate()
             assert (claim.state, claim.version) == ("filed", 1)
