@@ -130,7 +130,12 @@ class Claim(PersistedWorkflow, AsyncBase):
     transitions = [
         {"trigger": "approve", "source": "filed", "dest": "approved"},
         {"trigger": "pay_out", "source": "approved", "dest": "paid_out"},
+        {"trigger": "escalate", "source": "filed", "dest": "approved", "after": "page_manager"},
     ]
 
     approve: AsyncTrigger
     pay_out: AsyncTrigger
+    escalate: AsyncTrigger
+
+    async def page_manager(self) -> None:
+        raise RuntimeError("pager unreachable")

@@ -84,6 +84,25 @@ def test_async_trigger_flushes_and_commits_with_async_session(run_on: Run) -> No
     run_on(body)
 
 
+def test_async_callback_raising_after_the_state_changed_writes_nothing(run_on: Run) -> None:
+    async def body(engine: AsyncEngine) -> None:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session, session.begin():
+            claim = Claim()
+            session.add(claim)
+            with pytest.raises(RuntimeError, match="pager"):
+                await claim.escalate()
+            assert (claim.state, claim.version) == ("filed", 1)
+        async with sessions() as session:
+            stored = await session.get(Claim, claim.id)
+            assert stored is not None
+            assert (stored.state, stored.version) == ("filed", 1)
+            rows = (await session.execute(Claim.history_select(claim.id))).all()
+            assert [row.trigger for row in rows] == [None]
+
+    run_on(body)
+
+
 def test_async_rollback_sends_nothing(run_on: Run) -> None:
     committed: list[str] = []
     transition_committed.connect(

@@ -18,10 +18,14 @@ from sqlalchemy.orm import (
 
 from statesignals import (
     ProtectedStateError,
+    StaleTransitionError,
     Trigger,
     UnknownStoredStateError,
     WorkflowDefinitionError,
+    transition_completed,
 )
+from statesignals.dispatch import WorkflowSignal
+from statesignals.routes import route
 from statesignals.sqlalchemy import (
     PersistedWorkflow,
     sqlite_engine,
@@ -30,7 +34,7 @@ from statesignals.sqlalchemy import (
 )
 
 from .persisted_models import Order, Priority, Shipment, Ticket
-from .persistence_fixtures import engine, postgres_engine, sessions
+from .persistence_fixtures import engine, load_order, postgres_engine, sessions, stored_order
 
 __all__ = ["engine", "postgres_engine", "sessions"]
 
@@ -232,3 +236,86 @@ def test_own_mapper_args_without_the_version_column_are_refused() -> None:
             __mapper_args__ = {"eager_defaults": True}
             states: t.ClassVar[list[str]] = ["a", "b"]
             initial = "a"
+
+
+def test_the_version_recorder_does_not_count_as_a_listener(sessions: Sessions) -> None:
+    # Machines skip their receiver-error work while WorkflowSignal.connected is empty:
+    # defining a persisted workflow must not make every other class's trigger pay it.
+    recorder = route(Order, transition_completed.name, "pay")
+
+    def heard(order: Order, **payload: t.Any) -> None:
+        pass
+
+    Order.on_transition("pay")(heard)
+    assert recorder in WorkflowSignal.connected
+    recorder.disconnect(heard)
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        order.pay()
+        assert order.version == 2  # counted by the recorder
+    assert recorder.receivers
+    assert recorder not in WorkflowSignal.connected
+
+
+class CallbackBase(DeclarativeBase):
+    pass
+
+
+class Parcel(PersistedWorkflow, CallbackBase):
+    """A workflow whose ``after`` callback fails once the state has changed."""
+
+    __tablename__ = "parcels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column(protected=True)
+
+    history = True
+    states = ["packed", "shipped", "lost"]
+    initial = "packed"
+    transitions = [
+        {"trigger": "ship", "source": "packed", "dest": "shipped"},
+        {"trigger": "lose", "source": "packed", "dest": "lost", "after": "fail"},
+    ]
+
+    ship: Trigger
+    lose: Trigger
+
+    def fail(self) -> None:
+        raise RuntimeError("label printer jammed")
+
+
+def test_a_callback_raising_after_the_state_changed_writes_nothing(tmp_path: Path) -> None:
+    engine = sqlite_engine(tmp_path / "parcels.db")
+    CallbackBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(Parcel(id=1))
+        with Session(engine) as session, session.begin():
+            parcel = session.get(Parcel, 1)
+            assert parcel is not None
+            with pytest.raises(RuntimeError, match="jammed"):
+                parcel.lose()
+            # The transition did not complete: no version, no history, so no state either.
+            assert (parcel.state, parcel.version) == ("packed", 1)
+            parcel.ship()
+        with Session(engine) as session:
+            stored = session.execute(text("SELECT state, version FROM parcels")).one()
+            history = session.execute(Parcel.history_select(1)).all()
+        assert tuple(stored) == ("shipped", 2)
+        assert [row.trigger for row in history] == [None, "ship"]
+    finally:
+        engine.dispose()
+
+
+def test_a_trigger_on_an_expired_row_deleted_underneath_is_a_stale_transition(
+    sessions: Sessions,
+) -> None:
+    key = stored_order(sessions)
+    with sessions() as session:
+        order = load_order(session, key)
+        session.expire(order)
+        with sessions() as other, other.begin():
+            other.execute(text("DELETE FROM orders WHERE id = :id"), {"id": key})
+        with pytest.raises(StaleTransitionError, match=f"Order {key}: 'pay' was not written"):
+            order.pay()
+        session.rollback()

@@ -35,6 +35,7 @@ from sqlalchemy import Integer, String, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.exc import ObjectDeletedError
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 from transitions import Machine
@@ -257,7 +258,7 @@ def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
     """
     triggers = trigger_names(cls.machine)
     for trigger in triggers:
-        route(cls, transition_completed.name, trigger).connect(_record, weak=False)
+        route(cls, transition_completed.name, trigger).connect_bookkeeping(_record)
     if triggers:
         key = (transition_completed.name, triggers[0])
         type.__setattr__(cls, _RECORDING, (key, route(cls, *key)))
@@ -357,6 +358,7 @@ def _persisting(
     cls: type[PersistedWorkflow], trigger: str, fire: c.Callable[..., t.Any]
 ) -> c.Callable[..., t.Any]:
     """``fire`` (a trigger) made to refuse detached instances and flush when it returns."""
+    attribute = cls.machine.model_attribute
     if t.cast(t.Any, cls.machine)._asynchronous:
 
         async def fire_async(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -364,10 +366,15 @@ def _persisting(
             _keep_recording(type(self))
             instance = self.__dict__
             depth = instance.get(_DEPTH, 0)
+            before = None
+            if depth == 0:
+                before = _state_before(self, trigger, attribute, loaded_only=True)
             instance[_DEPTH] = depth + 1
             try:
                 result = await fire(self, *args, **kwargs)
             except BaseException:
+                if depth == 0:
+                    _undo_uncompleted(self, attribute, before)
                 instance[_DEPTH] = depth
                 if depth == 0:
                     # Receivers raised after the transition: it still has to be written.
@@ -386,10 +393,13 @@ def _persisting(
         _keep_recording(type(self))
         instance = self.__dict__
         depth = instance.get(_DEPTH, 0)
+        before = _state_before(self, trigger, attribute, loaded_only=False) if depth == 0 else None
         instance[_DEPTH] = depth + 1
         try:
             result = fire(self, *args, **kwargs)
         except BaseException:
+            if depth == 0:
+                _undo_uncompleted(self, attribute, before)
             instance[_DEPTH] = depth
             if depth == 0:
                 # Receivers raised after the transition: it still has to be written.
@@ -402,6 +412,44 @@ def _persisting(
 
     fire_sync.__statesignals_persisting__ = True  # type: ignore[attr-defined]
     return fire_sync
+
+
+_Before = tuple[t.Any, int]
+"""The state attribute's value before an outermost trigger, and how many transitions
+the instance held unflushed then."""
+
+
+def _state_before(model: t.Any, trigger: str, attribute: str, *, loaded_only: bool) -> _Before:
+    """What :func:`_undo_uncompleted` restores if the trigger raises.
+
+    Reading the state loads an expired instance; a row deleted underneath is a stale
+    transition, said with the trigger. ``loaded_only``: read no expired attribute
+    (an ``AsyncSession`` cannot load it here; the machine will say so itself).
+    """
+    unflushed = len(model.__dict__.get(tracking.UNFLUSHED, ()))
+    if loaded_only:
+        return model.__dict__.get(attribute), unflushed
+    try:
+        return getattr(model, attribute), unflushed
+    except ObjectDeletedError as error:
+        raise tracking.stale_error(model, trigger, [], None) from error
+
+
+def _undo_uncompleted(model: t.Any, attribute: str, before: _Before | None) -> None:
+    """Put back the state a trigger changed before it raised without completing.
+
+    transitions sets the new state before the ``on_enter`` and ``after`` callbacks;
+    one of them raising means no ``transition_completed``, so no version and no
+    history: left as it is, the state would be written without them.
+    """
+    if before is None:
+        return
+    state, unflushed = before
+    instance = model.__dict__
+    if len(instance.get(tracking.UNFLUSHED, ())) != unflushed or state is None:
+        return  # a transition was recorded: it is written as it ended
+    if instance.get(attribute) != state:
+        setattr(model, attribute, state)  # the trigger depth lets a protected state pass
 
 
 def _check_attached(model: t.Any, trigger: str) -> None:

@@ -53,7 +53,7 @@ from statesignals.scope import log_receiver_errors
 
 from . import history
 
-_UNFLUSHED = "_statesignals_unflushed"
+UNFLUSHED = "_statesignals_unflushed"
 """On a model: its transitions not flushed yet, each with whether it was already sent
 as committed (an instance outside any session commits when its trigger returns)."""
 _CREATED = "_statesignals_created"
@@ -78,7 +78,7 @@ def keep_unflushed(session: Session | None, model: t.Any, record: TransitionReco
     Without a ``session`` the model is outside any transaction: the record was already
     sent as committed, and is kept only for the model's first flush (history, hook).
     """
-    model.__dict__.setdefault(_UNFLUSHED, []).append((record, session is None))
+    model.__dict__.setdefault(UNFLUSHED, []).append((record, session is None))
     if session is not None:
         _to_write(session)[id(model)] = model
 
@@ -91,7 +91,7 @@ def _to_write(session: Session) -> dict[int, t.Any]:
 
 
 def _has_unflushed(model: t.Any) -> bool:
-    return any(not committed for _, committed in model.__dict__.get(_UNFLUSHED, ()))
+    return any(not committed for _, committed in model.__dict__.get(UNFLUSHED, ()))
 
 
 # The trigger's flush, and the errors a conflict raises.
@@ -99,7 +99,7 @@ def _has_unflushed(model: t.Any) -> bool:
 
 def flush(model: t.Any, trigger: str) -> None:
     """Flush ``model``'s session if the trigger left transitions to write."""
-    if not model.__dict__.get(_UNFLUSHED):
+    if not model.__dict__.get(UNFLUSHED):
         return
     session = instance_state(model).session
     if session is None:
@@ -116,7 +116,7 @@ def flush(model: t.Any, trigger: str) -> None:
 async def flush_async(model: t.Any, trigger: str) -> None:
     """:func:`flush` for a model held by an ``AsyncSession``."""
     session = async_object_session(model)
-    if session is None or not model.__dict__.get(_UNFLUSHED):
+    if session is None or not model.__dict__.get(UNFLUSHED):
         return
     try:
         await session.flush()
@@ -142,7 +142,7 @@ def _raise_conflict(model: t.Any, trigger: str, error: Exception, found: int | N
 
 
 def _drop_unflushed(model: t.Any) -> list[TransitionRecord]:
-    return [record for record, _ in model.__dict__.pop(_UNFLUSHED, ())]
+    return [record for record, _ in model.__dict__.pop(UNFLUSHED, ())]
 
 
 def _describe(model: t.Any) -> str:
@@ -182,8 +182,9 @@ def stale_error(
         what = "the row was deleted by another transaction"
     else:
         what = f"another transaction changed it to version {found}"
+    loaded = "" if expected is None else f"loaded at version {expected}, "
     message = (
-        f"{name} {shown}: {trigger!r} was not written: loaded at version {expected}, "
+        f"{name} {shown}: {trigger!r} was not written: {loaded}"
         f"{what}. Nothing of it is in the database; roll the session back and rerun the "
         "unit of work with fresh rows (retry_on_conflict does)"
     )
@@ -210,7 +211,7 @@ def _target_transaction(session: Session) -> SessionTransaction:
 @event.listens_for(Session, "transient_to_pending")
 def _added(session: Session, model: t.Any) -> None:
     instance = model.__dict__
-    if instance.get(_CREATED) or instance.get(_UNFLUSHED):
+    if instance.get(_CREATED) or instance.get(UNFLUSHED):
         _to_write(session)[id(model)] = model
 
 
@@ -252,7 +253,7 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
     for model in models:
         instance = model.__dict__
         created = instance.pop(_CREATED, None)
-        pending = instance.pop(_UNFLUSHED, ())
+        pending = instance.pop(UNFLUSHED, ())
         state = instance_state(model)
         if state.session is not session or flush_context.is_deleted(state):
             continue  # expunged, or deleted in this very flush: nothing to record
