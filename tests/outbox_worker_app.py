@@ -1,0 +1,41 @@
+"""The Celery app the outbox tests' worker processes run (configured by environment).
+
+``STATESIGNALS_TEST_BROKER`` is the broker URL, ``STATESIGNALS_TEST_DATABASE`` the
+database of the outbox, inbox and effects, ``STATESIGNALS_TEST_QUEUE`` the queue;
+the worker touches ``STATESIGNALS_TEST_READY`` once it consumes.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_ready
+
+import statesignals.celery
+from statesignals.outbox import RetryPolicy
+
+app = Celery("statesignals_outbox_test", broker=os.environ.get("STATESIGNALS_TEST_BROKER"))
+app.conf.update(
+    task_default_queue=os.environ.get("STATESIGNALS_TEST_QUEUE", "statesignals_outbox_test"),
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    # Redis hands an unacknowledged message of a lost connection to another worker
+    # after this long (the broker-outage test relies on it being short).
+    broker_transport_options={"visibility_timeout": 20},
+    worker_hijack_root_logger=False,
+)
+statesignals.celery.install(
+    app,
+    database=os.environ.get("STATESIGNALS_TEST_DATABASE", "sqlite://"),
+    policy=RetryPolicy(max_attempts=3, initial=0.05, maximum=0.2),
+)
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _announce_ready(**_: t.Any) -> None:
+    ready = os.environ.get("STATESIGNALS_TEST_READY")
+    if ready:
+        Path(ready).touch()
