@@ -17,16 +17,24 @@ from celery.signals import worker_ready
 import statesignals.celery
 from statesignals.outbox import RetryPolicy
 
-app = Celery("statesignals_outbox_test", broker=os.environ.get("STATESIGNALS_TEST_BROKER"))
+BROKER = os.environ.get("STATESIGNALS_TEST_BROKER", "")
+app = Celery("statesignals_outbox_test", broker=BROKER)
 app.conf.update(
     task_default_queue=os.environ.get("STATESIGNALS_TEST_QUEUE", "statesignals_outbox_test"),
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    # Redis hands an unacknowledged message of a lost connection to another worker
-    # after this long (the broker-outage test relies on it being short).
-    broker_transport_options={"visibility_timeout": 20},
     worker_hijack_root_logger=False,
 )
+if BROKER.startswith("redis"):
+    # Redis hands the unacknowledged messages of a lost connection out again after
+    # this many seconds: short, so the broker-outage test need not wait long.
+    app.conf.broker_transport_options = {"visibility_timeout": 5}
+elif BROKER.startswith("sqla"):
+    # The SQLAlchemy transport polls its table, every second by default; its transport
+    # options all go to create_engine(), so the interval is set on the class.
+    from kombu.transport import sqlalchemy as kombu_sqlalchemy
+
+    kombu_sqlalchemy.Transport.polling_interval = 0.05
 statesignals.celery.install(
     app,
     database=os.environ.get("STATESIGNALS_TEST_DATABASE", "sqlite://"),
