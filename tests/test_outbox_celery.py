@@ -82,7 +82,7 @@ def redis_idle(url: str, queue: str) -> bool:
     """Nothing waiting in the queue and nothing delivered but unacknowledged."""
     client = redis_client(url)
     try:
-        return client.llen(queue) == 0 and client.hlen("unacked") == 0
+        return bool(client.llen(queue) == 0 and client.hlen("unacked") == 0)
     finally:
         client.close()
 
