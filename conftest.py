@@ -5,20 +5,12 @@ from __future__ import annotations
 import collections.abc as c
 
 import pytest
-from blinker import Signal
 
-from statesignals import signals
-
-
-def disconnect_all(signal: Signal) -> None:
-    """Disconnect every receiver of ``signal``."""
-    for receiver_id in list(signal.receivers):
-        signal._disconnect(receiver_id, 0)
+from statesignals.testing import disconnect_all
 
 
 @pytest.fixture(autouse=True)
 def isolated_signals() -> c.Iterator[None]:
-    """Disconnect whatever a test connected to the global signals."""
+    """Disconnect whatever a test connected, global and per-class receivers alike."""
     yield
-    for signal in signals.values():
-        disconnect_all(signal)
+    disconnect_all()

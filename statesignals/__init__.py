@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from transitions import MachineError
 
+from .analysis import Finding, validate
+from .declarative import AsyncTrigger, SignalingMachine, Trigger
 from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
 from .errors import (
     AsyncReceiverError,
@@ -18,8 +20,6 @@ from .errors import (
     WorkflowLookupError,
 )
 from .files import dump_workflow, load_definition, load_workflow, save_workflow
-from .graph import Finding, validate
-from .machine import AsyncTrigger, SignalingMachine, Trigger
 from .machines import (
     SignalingAsyncGraphMachine,
     SignalingAsyncMachine,

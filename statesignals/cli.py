@@ -21,12 +21,12 @@ import sys
 import typing as t
 from pathlib import Path
 
+from .analysis import WorkflowGraph, validate
+from .declarative import SignalingMachine
 from .definition import WorkflowDefinition
 from .diagrams import OUTPUT_FORMATS, Diagram, diagram, format_for
 from .errors import StateSignalsError
 from .files import class_name, definition_from, load_workflow, read_workflow
-from .graph import WorkflowGraph, validate
-from .machine import SignalingMachine
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2

@@ -12,32 +12,29 @@ return a :class:`Diagram`, which gives the DOT source (built with the
 from __future__ import annotations
 
 import collections.abc as c
-import inspect
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
-import sysconfig
 import typing as t
-import weakref
 from enum import Enum
 from pathlib import Path
 
-from transitions.core import EventData, Machine, Transition
-
+from .analysis import Edge, StateNode, WorkflowGraph
 from .definition import WorkflowDefinition
-from .errors import DiagramError, WorkflowLookupError
-from .graph import Edge, StateNode, WorkflowGraph
-from .mixin import state_name
+from .errors import DiagramError
+from .last_transition import (
+    LastTransition,
+    last_transition,
+    model_state_names,
+    remember_last_transitions,
+)
+from .rendering import INSTALL_HINT, ImageFormat, render_dot, renderer
 
 if t.TYPE_CHECKING:
     import graphviz
 
 Direction = t.Literal["LR", "TB"]
 """Left to right or top down."""
-ImageFormat = t.Literal["svg", "png"]
 OutputFormat = t.Literal["svg", "png", "dot", "mermaid"]
 
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("svg", "png", "dot", "mermaid")
@@ -50,115 +47,9 @@ SUFFIX_FORMATS: dict[str, OutputFormat] = {
     ".mermaid": "mermaid",
 }
 
-INSTALL_HINT = (
-    "install the graphviz-pure wheel (pip install 'transitions-statesignals[render]') "
-    "or Graphviz's dot program (https://graphviz.org/download/); "
-    "DOT and Mermaid text need neither"
-)
-
 _CURRENT_FILL = "#ffe08a"
 _HIGHLIGHT = "#c0392b"
 _FONT = "Helvetica"
-
-
-class LastTransition(t.NamedTuple):
-    """The transition that led a model to its current state."""
-
-    trigger: str
-    source: str
-    dest: str
-
-
-# The last transition of each model is recorded only for classes that ask for it
-# (remember_last_transitions), so other classes' triggers pay nothing.
-
-_LAST_TRANSITION = "_statesignals_last_transition"
-_recording: weakref.WeakSet[Machine] = weakref.WeakSet()
-
-
-def _remember(model: t.Any, value: LastTransition | None) -> None:
-    try:
-        attributes = vars(model)
-    except TypeError:  # a model with __slots__ has nowhere to keep it
-        return
-    if value is None:
-        attributes.pop(_LAST_TRANSITION, None)
-    else:
-        attributes[_LAST_TRANSITION] = value
-
-
-def _recording_change_state(transition: Transition) -> c.Callable[[EventData], t.Any]:
-    change_state = transition._change_state
-    # Only transitions with a destination change state (internal ones never get here).
-    source, dest = transition.source, t.cast(str, transition.dest)
-
-    def record(event_data: EventData) -> LastTransition | None:
-        model = event_data.model
-        previous = getattr(model, _LAST_TRANSITION, None)
-        # Recorded before the state changes, so that receivers of the
-        # transition's own signals already see it.
-        _remember(model, LastTransition(event_data.event.name, source, dest))
-        return t.cast(LastTransition | None, previous)
-
-    def undo(event_data: EventData, previous: LastTransition | None) -> None:
-        # A callback raised: if the model never left the source, nothing led anywhere.
-        model = event_data.model
-        if _state_names(getattr(model, event_data.machine.model_attribute)) == (source,):
-            _remember(model, previous)
-
-    if inspect.iscoroutinefunction(change_state):
-
-        async def change_state_async(event_data: EventData) -> t.Any:
-            previous = record(event_data)
-            try:
-                return await change_state(event_data)
-            except BaseException:
-                undo(event_data, previous)
-                raise
-
-        return change_state_async
-
-    def change_state_sync(event_data: EventData) -> t.Any:
-        previous = record(event_data)
-        try:
-            return change_state(event_data)
-        except BaseException:
-            undo(event_data, previous)
-            raise
-
-    return change_state_sync
-
-
-M = t.TypeVar("M", bound=type)
-
-
-def remember_last_transitions(model_class: M) -> M:
-    """Make instances of ``model_class`` remember the transition that led to their state.
-
-    Use it as a class decorator; classes that do not ask pay nothing per trigger.
-    A subclass has its own workflow: decorate each class whose instances you
-    draw. Models with ``__slots__`` cannot remember (their diagrams show the
-    current state only). Returns ``model_class``.
-    """
-    machine = getattr(model_class, "machine", None)
-    if not isinstance(machine, Machine):
-        raise WorkflowLookupError(f"{model_class.__qualname__} declares no workflow")
-    if machine in _recording:
-        return model_class
-    for event in machine.events.values():
-        for transitions in event.transitions.values():
-            for transition in transitions:
-                # Per transition object of this class's machine only: other
-                # classes' transitions keep transitions' own method.
-                transition._change_state = _recording_change_state(transition)  # type: ignore[method-assign,assignment]
-    _recording.add(machine)
-    return model_class
-
-
-def last_transition(model: t.Any) -> LastTransition | None:
-    """The transition that led ``model`` to its current state, if it was remembered."""
-    recorded = getattr(model, _LAST_TRANSITION, None)
-    return recorded if isinstance(recorded, LastTransition) else None
 
 
 class Diagram:
@@ -433,53 +324,6 @@ def format_for(path: Path) -> OutputFormat:
         ) from None
 
 
-def _graphviz_pure() -> str | None:
-    found = shutil.which("graphviz-pure")
-    if found:
-        return found
-    # Installed into the running environment but not on PATH (a venv not activated).
-    for directory in {sysconfig.get_path("scripts"), os.path.dirname(sys.executable)}:
-        candidate = shutil.which("graphviz-pure", path=directory)
-        if candidate:
-            return candidate
-    return None
-
-
-def renderer() -> str:
-    """The program that renders SVG and PNG: Graphviz's ``dot`` or ``graphviz-pure``.
-
-    ``dot`` is used when it is on ``PATH``; otherwise ``graphviz-pure`` from the
-    ``render`` extra. Raises :class:`~statesignals.DiagramError` saying what to
-    install when neither is there.
-    """
-    program = shutil.which("dot") or _graphviz_pure()
-    if program is None:
-        raise DiagramError(f"rendering SVG or PNG needs a Graphviz renderer: {INSTALL_HINT}")
-    return program
-
-
-def render_dot(source: str, format: ImageFormat, *, what: str = "diagram") -> bytes:
-    """Render DOT ``source`` to SVG or PNG bytes with :func:`renderer`."""
-    program = renderer()
-    try:
-        completed = subprocess.run(
-            [program, f"-T{format}"], input=source.encode("utf-8"), capture_output=True, check=False
-        )
-    except OSError as error:
-        raise DiagramError(f"{what}: cannot run {program}: {error}; {INSTALL_HINT}") from error
-    if completed.returncode != 0:
-        message = completed.stderr.decode("utf-8", "replace").strip().replace("\n", " ")
-        raise DiagramError(f"{what}: {Path(program).name} failed to render {format}: {message}")
-    return completed.stdout
-
-
-def _state_names(value: t.Any) -> tuple[str, ...]:
-    """A model's state as names; parallel nested states hold a (nested) list of them."""
-    if isinstance(value, (list, tuple)):
-        return tuple(name for item in value for name in _state_names(item))
-    return (state_name(value),)
-
-
 def diagram(
     target: t.Any,
     *,
@@ -509,10 +353,10 @@ def diagram(
         model_class = target if isinstance(target, type) else type(target)
         model = None if isinstance(target, type) else target
         graph = WorkflowGraph.of(model_class)
-    highlighted = () if state is None else _state_names(state)
+    highlighted = () if state is None else model_state_names(state)
     if model is not None:
         workflow: WorkflowDefinition = type(model).workflow
-        highlighted = highlighted or _state_names(getattr(model, workflow.model_attribute))
+        highlighted = highlighted or model_state_names(getattr(model, workflow.model_attribute))
         if transition is None:
             transition = last_transition(model)
     if isinstance(transition, str):
@@ -537,7 +381,10 @@ def _named_transition(
     raise DiagramError(f"{graph.name}: no transition {trigger!r} leads to state {where}")
 
 
+# LastTransition, last_transition, remember_last_transitions, INSTALL_HINT, render_dot
+# and renderer lived here in 0.1 and stay importable from here for one release.
 __all__ = [
+    "INSTALL_HINT",
     "OUTPUT_FORMATS",
     "Diagram",
     "Direction",

@@ -25,9 +25,9 @@ from enum import Enum
 from importlib import resources
 from pathlib import Path
 
+from .declarative import SignalingMachine
 from .definition import TRANSITION_CALLBACK_FIELDS, WorkflowDefinition, machine_option_defaults
 from .errors import WorkflowDefinitionError, WorkflowFileError
-from .machine import SignalingMachine
 
 WorkflowSource = str | os.PathLike[str] | c.Mapping[str, t.Any]
 """A path to a ``.json``/``.yaml``/``.yml`` file, or the workflow as a dict."""

@@ -89,6 +89,12 @@ class WorkflowSignal(NamedSignal):
             self._dispatch_order.clear()
             _class_listening.clear()
 
+    def disconnect_all(self) -> None:
+        """Disconnect every receiver, from every sender."""
+        with self._lock:
+            for receiver_id in list(self.receivers):
+                self._disconnect(receiver_id, ANY_ID)
+
     def _make_cleanup_sender(self, sender_id: c.Hashable) -> c.Callable[[weakref.ref[t.Any]], None]:
         blinker_cleanup = super()._make_cleanup_sender(sender_id)
 
@@ -290,6 +296,13 @@ def class_signal(model_class: type, signal_name: str, name: str) -> WorkflowSign
     return signals[key]
 
 
+def forget_class_signals() -> None:
+    """Drop every per-class signal (after their receivers were disconnected)."""
+    class_signals.clear()
+    _dispatch_tables.clear()
+    _class_listening.clear()
+
+
 def dispatch_table(model_class: type) -> dict[DispatchKey, tuple[WorkflowSignal, ...]]:
     """The class signals that fire for instances of ``model_class``.
 
@@ -346,5 +359,6 @@ __all__ = [
     "class_signal",
     "class_signals",
     "dispatch_table",
+    "forget_class_signals",
     "listened",
 ]

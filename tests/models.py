@@ -21,3 +21,32 @@ class Page(SignalingMachine):
     transitions = [["publish", Phase.DRAFT, Phase.LIVE]]
 
     publish: Trigger
+    is_LIVE: Trigger
+
+
+class Shipment(SignalingMachine):
+    """A declared flat workflow with a guard, pickled in tests/fixtures."""
+
+    states = ["pending", "paid", "shipped"]
+    initial = "pending"
+    transitions = [
+        {"trigger": "pay", "source": "pending", "dest": "paid", "conditions": "is_funded"},
+        ["ship", "paid", "shipped"],
+    ]
+
+    pay: Trigger
+    ship: Trigger
+    is_shipped: Trigger
+
+    def __init__(self, funded: bool = True) -> None:
+        self.funded = funded
+
+    def is_funded(self) -> bool:
+        return self.funded
+
+
+class Tracked:
+    """A plain model held by a machine, so that the machine can be pickled."""
+
+    def is_ready(self) -> bool:
+        return True

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from statesignals import DiagramError, SignalingMachine, Trigger, diagram, diagrams
+from statesignals import DiagramError, SignalingMachine, Trigger, diagram, rendering
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -59,7 +59,7 @@ def no_dot(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_renderer_falls_back_to_graphviz_pure_without_a_system_dot(no_dot: None) -> None:
-    assert Path(diagrams.renderer()).name == "graphviz-pure"
+    assert Path(rendering.renderer()).name == "graphviz-pure"
 
 
 def test_svg_parses_as_xml_and_names_every_state(no_dot: None, tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_the_current_state_is_filled_in_the_svg(no_dot: None) -> None:
 def test_the_dot_program_is_used_when_it_is_on_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pure = diagrams._graphviz_pure()
+    pure = rendering._graphviz_pure()
     assert pure is not None
     log = tmp_path / "calls.log"
     dot = tmp_path / "bin" / "dot"
@@ -107,7 +107,7 @@ def test_the_dot_program_is_used_when_it_is_on_path(
     dot.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {pure} "$@"\n')
     dot.chmod(dot.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{dot.parent}{os.pathsep}{os.environ['PATH']}")
-    assert diagrams.renderer() == str(dot)
+    assert rendering.renderer() == str(dot)
     assert svg_texts(diagram(Ticket).pipe("svg")) >= {"new", "closed"}
     assert log.read_text().split() == ["-Tsvg"]
 
@@ -153,10 +153,10 @@ def test_graphviz_pure_is_found_next_to_the_interpreter_when_not_on_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    found = diagrams._graphviz_pure()
+    found = rendering._graphviz_pure()
     assert found is not None
     assert Path(found).parent == Path(sys.executable).parent
-    assert diagrams.renderer() == found
+    assert rendering.renderer() == found
 
 
 def test_a_diagram_shows_itself_as_svg_in_notebooks(no_dot: None) -> None:

@@ -15,7 +15,7 @@ from statesignals import (
     remember_last_transitions,
 )
 from statesignals.definition import WorkflowDefinition
-from statesignals.diagrams import last_transition
+from statesignals.last_transition import last_transition
 from tests.models import Page
 
 

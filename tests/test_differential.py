@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from transitions import Machine
 
 from statesignals import SignalingMachine, signals
+from statesignals.testing import disconnect_all
 
 STATES: list[t.Any] = [
     {"name": "idle", "on_enter": "log_enter", "on_exit": "log_exit"},
@@ -135,9 +136,7 @@ class SideBySide(RuleBasedStateMachine):
         return record
 
     def teardown(self) -> None:
-        for signal in signals.values():
-            for receiver_id in list(signal.receivers):
-                signal._disconnect(receiver_id, 0)
+        disconnect_all()
 
     @staticmethod
     def outcome(model: t.Any, trigger: str) -> tuple[str, t.Any]:

@@ -25,8 +25,8 @@ from statesignals.testing import (
 
 @pytest.fixture(autouse=True)
 def shop_receivers() -> None:
-    """The shop as it runs: the suite disconnects global receivers after each test."""
-    receivers.connect_global_receivers()
+    """The shop as it runs: the suite disconnects every receiver after each test."""
+    receivers.connect_receivers()
 
 
 @pytest.fixture

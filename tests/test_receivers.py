@@ -11,7 +11,6 @@ import warnings
 
 import pytest
 
-from conftest import disconnect_all
 from statesignals import (
     AsyncReceiverError,
     ReceiverError,
@@ -22,7 +21,7 @@ from statesignals import (
     state_exited,
     transition_completed,
 )
-from statesignals.receivers import WorkflowSignal, class_signals, dispatch_table
+from statesignals.receivers import WorkflowSignal, dispatch_table
 
 
 class Order(SignalingMachine):
@@ -56,14 +55,6 @@ class Quote(SignalingMachine):
     states = ["pending", "paid"]
     initial = "pending"
     transitions = [["pay", "pending", "paid"]]
-
-
-@pytest.fixture(autouse=True)
-def no_class_receivers_left() -> t.Iterator[None]:
-    yield
-    for model_class in (Order, RushOrder, Quote):
-        for signal in class_signals.get(model_class, {}).values():
-            disconnect_all(signal)
 
 
 def recorder(calls: list[str], name: str) -> t.Callable[..., None]:

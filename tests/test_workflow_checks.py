@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from statesignals import SignalingMachine, WorkflowDefinitionError, validate
+from statesignals.analysis import WorkflowGraph
 from statesignals.definition import WorkflowDefinition
-from statesignals.graph import WorkflowGraph
 
 
 def findings(model_class: type[SignalingMachine]) -> list[tuple[str, str]]:

@@ -145,7 +145,7 @@ def main(argv: c.Sequence[str] | None = None) -> None:
         help="diagram file to write, .svg, .png, .dot or .mmd (default: %(default)s)",
     )
     options = parser.parse_args(argv)
-    receivers.connect_global_receivers()
+    receivers.connect_receivers()
     with Store(options.database) as store:
         batch = store.next_batch()
         print(f"Batch {batch}, database {options.database}\n")

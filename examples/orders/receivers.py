@@ -3,7 +3,7 @@
 None of this is in the workflow: each function here listens for a signal.
 Per-transition and per-state work uses the ``Order`` class helpers; the audit
 trail and the operations alerts concern every order signal and listen on the
-global signals. Importing this module connects them all.
+global signals. Importing this module connects them all (:func:`connect_receivers`).
 """
 
 from __future__ import annotations
@@ -23,33 +23,27 @@ def _mail(order: Order, subject: str, body: str) -> None:
     order.store.queue_mail(order.number, order.email, f"Order {order.number}: {subject}", body)
 
 
-@Order.on_transition("pay")
 def confirm_payment(order: Order, **payload: t.Any) -> None:
     _mail(order, "payment received", f"We received {money(order.paid)}; we are packing it.")
 
 
-@Order.on_transition("pack")
 def announce_packing(order: Order, **payload: t.Any) -> None:
     _mail(order, "packed", "Your order is packed and waits for the carrier.")
 
 
-@Order.on_transition("ship")
 def announce_shipping(order: Order, **payload: t.Any) -> None:
     _mail(order, "on its way", "Your order left our warehouse.")
 
 
-@Order.on_transition("deliver")
 def confirm_delivery(order: Order, **payload: t.Any) -> None:
     _mail(order, "delivered", "Your order was delivered. Thank you for shopping with us.")
 
 
-@Order.on_transition("cancel")
 def confirm_cancellation(order: Order, **payload: t.Any) -> None:
     refund = f" We refunded {money(order.refunded)}." if order.refunded else ""
     _mail(order, "cancelled", f"Your order was cancelled.{refund}")
 
 
-@Order.on_denied("pay")
 def decline_payment(order: Order, failed_conditions: list[str], **payload: t.Any) -> None:
     if "payment_covers_total" in failed_conditions:
         why = f"the payment did not cover the total of {money(order.total)}"
@@ -61,18 +55,15 @@ def decline_payment(order: Order, failed_conditions: list[str], **payload: t.Any
 # Stock: reserved while the order is paid, released on cancellation, taken when shipped.
 
 
-@Order.on_enter("paid")
 def reserve_stock(order: Order, **payload: t.Any) -> None:
     order.store.reserve(order.lines)
 
 
-@Order.on_transition("cancel")
 def release_stock(order: Order, source: str, **payload: t.Any) -> None:
     if source == "paid":
         order.store.release(order.lines)
 
 
-@Order.on_enter("shipped")
 def dispatch_stock(order: Order, **payload: t.Any) -> None:
     order.store.dispatch(order.lines)
 
@@ -116,16 +107,26 @@ def alert_operations(order: object, **payload: t.Any) -> None:
         )
 
 
-def connect_global_receivers() -> None:
-    """Connect the audit trail to every global signal, and the alerts to denials.
+def connect_receivers() -> None:
+    """Connect the mails and the stock to their transitions and states, the audit
+    trail to every global signal, and the alerts to denials.
 
     Done when this module is imported; calling it again changes nothing (a
-    receiver is connected once), which lets a test suite that disconnects
-    global receivers between tests put these back.
+    receiver is connected once), which lets a test suite that disconnects every
+    receiver between tests put these back.
     """
+    Order.on_transition("pay")(confirm_payment)
+    Order.on_transition("pack")(announce_packing)
+    Order.on_transition("ship")(announce_shipping)
+    Order.on_transition("deliver")(confirm_delivery)
+    Order.on_transition("cancel")(confirm_cancellation)
+    Order.on_denied("pay")(decline_payment)
+    Order.on_enter("paid")(reserve_stock)
+    Order.on_transition("cancel")(release_stock)
+    Order.on_enter("shipped")(dispatch_stock)
     for name, audit in AUDITORS.items():
         signals[name].connect(audit)
     transition_denied.connect(alert_operations)
 
 
-connect_global_receivers()
+connect_receivers()

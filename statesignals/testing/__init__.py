@@ -1,7 +1,8 @@
 """Tools for testing workflows: record signals, assert in workflow terms, walk every path.
 
-The module is a pytest plugin (installed with the package, entry point
-``statesignals``), so every test can ask for the :func:`signal_recorder` fixture::
+Nothing here needs pytest. The pytest plugin (:mod:`statesignals.testing.plugin`,
+installed with the package, entry point ``statesignals``) adds the
+``signal_recorder`` fixture, so every test can ask for it::
 
     def test_paying_moves_the_order_on(signal_recorder):
         order = Order(total=30)
@@ -29,13 +30,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
-import pytest
 from transitions import Machine
 
-from .errors import StateSignalsError, WorkflowLookupError
-from .mixin import condition_label, state_name
-from .receivers import SignalNamespace
-from .signals import signals as workflow_signals
+from ..errors import StateSignalsError, WorkflowLookupError
+from ..mixin import condition_label, state_name
+from ..receivers import SignalNamespace, WorkflowSignal, class_signals, forget_class_signals
+from ..signals import signals as workflow_signals
 
 Model = t.TypeVar("Model")
 StateName = str | Enum
@@ -269,11 +269,21 @@ def assert_signals(expected: c.Sequence[str], *, model: object | None = None) ->
     active_recorder().assert_signals(expected, model=model)
 
 
-@pytest.fixture
-def signal_recorder() -> c.Iterator[SignalRecorder]:
-    """A :class:`SignalRecorder` active for the whole test."""
-    with SignalRecorder() as recorder:
-        yield recorder
+def disconnect_all() -> None:
+    """Disconnect every receiver statesignals knows of and stop every active recorder.
+
+    Global signals and per-class receivers (``Order.on_transition("ship")``) alike:
+    afterwards the process dispatches as if nothing had ever been connected. Test
+    suites call it after each test so that one test's receivers never run in another.
+    """
+    for recorder in reversed(_active_recorders):
+        recorder.stop()
+    for signal in workflow_signals.values():
+        t.cast(WorkflowSignal, signal).disconnect_all()
+    for by_name in list(class_signals.values()):
+        for signal in list(by_name.values()):
+            signal.disconnect_all()
+    forget_class_signals()
 
 
 # Paths through a workflow.
@@ -469,7 +479,16 @@ __all__ = [
     "assert_denied",
     "assert_signals",
     "assert_transitioned",
+    "disconnect_all",
     "shortest_paths",
-    "signal_recorder",
     "transition_paths",
 ]
+
+
+def __getattr__(name: str) -> t.Any:
+    # 0.1 exported the fixture from here; it now lives in the plugin, which needs pytest.
+    if name == "signal_recorder":
+        from .plugin import signal_recorder
+
+        return signal_recorder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,383 @@
+"""The declarative base class for models whose lifecycle is a workflow.
+
+A subclass of :class:`SignalingMachine` declares its workflow on the class::
+
+    class Order(SignalingMachine):
+        states = ["pending", "paid", "shipped"]
+        initial = "pending"
+        transitions = [
+            {"trigger": "pay", "source": "pending", "dest": "paid"},
+            {"trigger": "ship", "source": "paid", "dest": "shipped"},
+        ]
+
+When the class is created, the workflow is checked and compiled into one
+machine shared by every instance (``Order.machine``), and the trigger methods
+(``pay()``), ``may_<trigger>()`` and ``is_<state>()`` are added to the class.
+Instances are plain objects: they hold their state in one attribute, and the
+class keeps no reference to them.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import inspect
+import typing as t
+from enum import Enum
+
+from transitions import Machine
+from transitions.core import listify
+
+from .checks import check_workflow
+from .definition import WorkflowDefinition, declared_workflow
+from .errors import WorkflowDefinitionError, WorkflowLookupError
+from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin, state_name
+from .receivers import class_signal, class_signals
+from .signals import state_entered, state_exited, transition_completed, transition_denied
+
+F = t.TypeVar("F", bound=c.Callable[..., t.Any])
+
+Trigger = c.Callable[..., bool]
+"""Annotate a trigger's name with this (``pay: Trigger``) so that type checkers
+know the method the workflow adds; ``is_<state>`` and ``may_<trigger>`` too."""
+
+AsyncTrigger = c.Callable[..., c.Coroutine[t.Any, t.Any, bool]]
+"""As :data:`Trigger`, for the triggers and ``may_<trigger>`` checks of a workflow
+whose ``machine_cls`` is asynchronous: they return a coroutine to await."""
+
+_GENERATED = "__statesignals_generated__"
+
+
+def _generated(function: F, cls: type, name: str, doc: str) -> F:
+    function.__name__ = name
+    function.__qualname__ = f"{cls.__qualname__}.{name}"
+    function.__module__ = cls.__module__
+    function.__doc__ = doc
+    setattr(function, _GENERATED, True)
+    return function
+
+
+def _trigger_method(cls: type, name: str, machine: Machine) -> c.Callable[..., t.Any]:
+    signaling = t.cast(SignalingMixin, machine)
+    if signaling._nested:
+        # HierarchicalMachine fires every trigger through trigger_event (locked, if
+        # the machine is: the attribute is looked up once, the lock taken per call).
+        fire_nested = t.cast(t.Any, machine).trigger_event
+
+        def fire(model: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            return fire_nested(model, name, *args, **kwargs)
+    else:
+        fire = machine.events[name].trigger
+
+    if signaling._asynchronous:
+
+        def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            return fire(self, *args, **kwargs)
+
+        doc = f"Fire the {name!r} trigger; returns the coroutine to await."
+    else:
+
+        def trigger(self: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            if args or kwargs:
+                return bool(fire(self, *args, **kwargs))
+            # Most triggers take no arguments: a plain call skips repacking them.
+            return bool(fire(self))
+
+        doc = f"Fire the {name!r} trigger."
+    return _generated(trigger, cls, name, doc)
+
+
+def _may_method(cls: type, name: str, machine: Machine, trigger: str) -> c.Callable[..., t.Any]:
+    can_trigger = machine._can_trigger
+    doc = f"Whether {trigger!r} would lead to a transition now (sends no signal)."
+    if t.cast(SignalingMixin, machine)._asynchronous:
+
+        def may(self: object, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            return can_trigger(self, trigger, *args, **kwargs)
+
+        return _generated(may, cls, name, doc + " Returns the coroutine to await.")
+
+    def may_sync(self: object, *args: t.Any, **kwargs: t.Any) -> bool:
+        return bool(can_trigger(self, trigger, *args, **kwargs))
+
+    return _generated(may_sync, cls, name, doc)
+
+
+def _is_method(cls: type, name: str, machine: Machine, value: t.Any) -> c.Callable[..., bool]:
+    doc = f"Whether the model is in state {state_name(value)!r}."
+    if t.cast(SignalingMixin, machine)._nested:
+        # A compound state is current only through its children: ask the machine.
+        is_state = t.cast(t.Any, machine).is_state
+
+        def is_nested_state(self: object) -> bool:
+            return bool(is_state(value, self))
+
+        return _generated(is_nested_state, cls, name, doc)
+    attribute = machine.model_attribute
+
+    def is_flat_state(self: object) -> bool:
+        return bool(getattr(self, attribute) == value)
+
+    return _generated(is_flat_state, cls, name, doc)
+
+
+def trigger_names(machine: Machine) -> list[str]:
+    """Every trigger of ``machine``, those declared inside nested states included."""
+    if t.cast(SignalingMixin, machine)._nested:
+        return list(dict.fromkeys(t.cast(t.Any, machine).get_nested_triggers()))
+    return list(machine.events)
+
+
+def state_names(machine: Machine) -> list[str]:
+    """The full name of every state of ``machine``, nested ones included."""
+    if t.cast(SignalingMixin, machine)._nested:
+        return list(t.cast(t.Any, machine).get_nested_state_names())
+    return list(machine.states)
+
+
+def _with_embedded_machines(spec: t.Any) -> t.Any:
+    """``spec`` with each workflow class used as children replaced by its machine."""
+    if isinstance(spec, type) and issubclass(spec, SignalingMachine):
+        return spec._machine()
+    if isinstance(spec, dict):
+        return {
+            key: _with_embedded_machines(value)
+            if key in ("children", "states", "parallel")
+            else value
+            for key, value in spec.items()
+        }
+    if isinstance(spec, (list, tuple)):
+        return [_with_embedded_machines(item) for item in spec]
+    return spec
+
+
+def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
+    machine_cls = cls.machine_cls
+    try:
+        machine = machine_cls(
+            model=None,
+            states=[_with_embedded_machines(spec) for spec in workflow.states],
+            transitions=[dict(transition) for transition in workflow.transitions],
+            initial=workflow.initial,
+            name=cls.__qualname__,
+            **workflow.options,
+        )
+    except WorkflowDefinitionError:
+        raise
+    except Exception as error:
+        raise WorkflowDefinitionError(
+            f"{cls.__qualname__}: {machine_cls.__name__} rejected the workflow: {error}"
+        ) from error
+    # transitions adds on_enter_<state>/on_exit_<state> methods of a model as
+    # callbacks when the model is added; the class's methods are those of every model.
+    for name in state_names(machine):
+        state = machine.get_state(name)
+        for kind in ("on_enter", "on_exit"):
+            method = f"{kind}_{name}"
+            if callable(getattr(cls, method, None)) and method not in getattr(state, kind):
+                state.add_callback(kind[3:], method)
+    return machine
+
+
+def _initial_value(machine: Machine) -> t.Any:
+    """The model attribute's value in the initial state (the leaves, for a nested machine)."""
+    initial = t.cast(str, machine.initial)
+    if not t.cast(SignalingMixin, machine)._nested:
+        return machine.get_state(initial).value
+    nested = t.cast(t.Any, machine)
+    with nested():
+        leaves = nested._resolve_initial([], state_name(initial).split(nested.state_cls.separator))
+    values = [nested._set_state(leaf) for leaf in listify(leaves)]
+    return values if len(values) > 1 else values[0]
+
+
+def _conveniences(cls: type, machine: Machine) -> dict[str, c.Callable[..., t.Any]]:
+    attribute = machine.model_attribute
+    methods: dict[str, c.Callable[..., t.Any]] = {}
+    for trigger in trigger_names(machine):
+        if not trigger.isidentifier():
+            continue
+        methods[trigger] = _trigger_method(cls, trigger, machine)
+        may = f"may_{trigger}"
+        methods[may] = _may_method(cls, may, machine, trigger)
+    for state in state_names(machine):
+        name = f"is_{state}" if attribute == "state" else f"is_{attribute}_{state}"
+        if name.isidentifier():
+            # A nested state's value is its local name; the model holds the full one.
+            value = machine.get_state(state).value
+            methods[name] = _is_method(
+                cls, name, machine, value if isinstance(value, Enum) else state
+            )
+    return methods
+
+
+def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., t.Any]]) -> None:
+    """Add ``methods`` to ``cls``, refusing to replace attributes the class defines."""
+    override = machine.model_override
+    chosen: dict[str, c.Callable[..., t.Any]] = {}
+    for name, method in methods.items():
+        existing = getattr(cls, name, None)
+        ours = existing is None or getattr(existing, _GENERATED, False)
+        if override:
+            # transitions' model_override: bind only what the model declares.
+            if existing is not None:
+                chosen[name] = method
+        elif ours:
+            chosen[name] = method
+        else:
+            what = "trigger" if name in trigger_names(machine) else "generated method"
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: {what} {name!r} clashes with the attribute "
+                f"{cls.__qualname__}.{name}; rename one of them (or set model_override "
+                "= True to let the workflow replace declared stubs)"
+            )
+    attribute = machine.model_attribute
+    declared = inspect.getattr_static(cls, attribute, None)
+    has_descriptor = declared is not None and hasattr(declared, "__set__")
+    if declared is not None and not has_descriptor and not getattr(cls, "workflow", None):
+        raise WorkflowDefinitionError(
+            f"{cls.__qualname__}: the class attribute {attribute!r} holds the state; "
+            "declare the first state with initial instead"
+        )
+    for name, method in chosen.items():
+        setattr(cls, name, method)
+    if not has_descriptor:
+        # Instances start in the initial state without storing anything.
+        setattr(cls, attribute, _initial_value(machine))
+
+
+class SignalingMachine:
+    """Base class for models whose lifecycle is a workflow of states and transitions.
+
+    Declare on the subclass: ``states`` (names, Enum members or dicts of
+    ``State`` keywords), ``transitions`` (dicts or lists as in ``transitions``),
+    ``initial``, and any keyword of ``machine_cls`` (``auto_transitions``,
+    ``queued``, ``send_event``, ``ignore_invalid_triggers``, ``model_attribute``,
+    machine-level callbacks, ``receiver_errors`` ...). A subclass of a workflow
+    class adds its own states and transitions to the parent's.
+
+    Mistakes in the declaration raise :class:`~statesignals.WorkflowDefinitionError`
+    when the class is created.
+    """
+
+    state: t.Any
+    """The current state (an Enum member for Enum states), unless ``model_attribute`` renames it."""
+
+    machine: t.ClassVar[Machine]
+    """The machine compiled from the workflow, shared by all instances."""
+
+    workflow: t.ClassVar[WorkflowDefinition]
+    """The declared workflow, the parent's included."""
+
+    machine_cls: t.ClassVar[type[Machine]] = SignalingCoreMachine
+    """The signaling machine class the workflow is compiled into: a nested one
+    (``SignalingHierarchicalMachine``) allows ``children``, ``parallel``, a compound
+    state's ``initial`` and ``remap``; with an async one (``SignalingAsyncMachine``)
+    triggers return coroutines; a locked one makes triggers thread-safe."""
+
+    receiver_errors: t.ClassVar[ReceiverErrorPolicy] = "raise"
+    """``"raise"`` receiver exceptions as one ReceiverError after the trigger, or ``"log"`` them."""
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not (
+            isinstance(cls.machine_cls, type)
+            and issubclass(cls.machine_cls, SignalingMixin)
+            and issubclass(cls.machine_cls, Machine)
+        ):
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: machine_cls must be a transitions Machine class "
+                f"with SignalingMixin, not {cls.machine_cls!r}"
+            )
+        workflow = declared_workflow(cls, cls.machine_cls)
+        if workflow is None:
+            return
+        check_workflow(cls, workflow, cls.machine_cls)
+        machine = _compile(cls, workflow)
+        _install(cls, machine, _conveniences(cls, machine))
+        cls.workflow = workflow
+        cls.machine = machine
+
+    def trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Fire the trigger called ``trigger_name``, as ``transitions``' ``model.trigger``.
+
+        Returns whether a transition happened; with an asynchronous ``machine_cls``,
+        the coroutine to await for it.
+        """
+        machine = type(self).machine
+        result = machine._get_trigger(self, trigger_name, *args, **kwargs)
+        return result if t.cast(SignalingMixin, machine)._asynchronous else bool(result)
+
+    def may_trigger(self, trigger_name: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        """Whether ``trigger_name`` would lead to a transition now (sends no signal).
+
+        With an asynchronous ``machine_cls``, the coroutine to await for it.
+        """
+        machine = type(self).machine
+        result = machine._can_trigger(self, trigger_name, *args, **kwargs)
+        return result if t.cast(SignalingMixin, machine)._asynchronous else bool(result)
+
+    # Receivers for one transition or state of this class (and its subclasses).
+
+    @classmethod
+    def on_transition(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_completed`` for ``trigger``."""
+        cls._known(trigger, "trigger")
+        return cls._connector(transition_completed.name, trigger, weak)
+
+    @classmethod
+    def on_denied(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_denied`` for ``trigger``."""
+        cls._known(trigger, "trigger")
+        return cls._connector(transition_denied.name, trigger, weak)
+
+    @classmethod
+    def on_enter(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_entered`` for ``state``."""
+        name = cls._known(state, "state")
+        return cls._connector(state_entered.name, name, weak)
+
+    @classmethod
+    def on_exit(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_exited`` for ``state``."""
+        name = cls._known(state, "state")
+        return cls._connector(state_exited.name, name, weak)
+
+    @classmethod
+    def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
+        """Disconnect ``receiver`` from every transition and state of this class."""
+        cls._machine()
+        # Only the signals a receiver was ever connected to exist: creating the
+        # others here would make every trigger check for per-class receivers.
+        for signal in list(class_signals.get(cls, {}).values()):
+            signal.disconnect(receiver)
+
+    @classmethod
+    def _machine(cls) -> Machine:
+        machine = getattr(cls, "machine", None)
+        if not isinstance(machine, Machine):
+            raise WorkflowLookupError(f"{cls.__qualname__} declares no workflow")
+        return machine
+
+    @classmethod
+    def _known(cls, name: str | Enum, kind: t.Literal["trigger", "state"]) -> str:
+        machine = cls._machine()
+        key = name.name if isinstance(name, Enum) else name
+        known = trigger_names(machine) if kind == "trigger" else state_names(machine)
+        if key not in known:
+            raise WorkflowLookupError(
+                f"{cls.__qualname__} has no {kind} {key!r}; known: {', '.join(known)}"
+            )
+        return key
+
+    @classmethod
+    def _connector(cls, signal_name: str, name: str, weak: bool) -> c.Callable[[F], F]:
+        signal = class_signal(cls, signal_name, name)
+
+        def connect(receiver: F) -> F:
+            signal.connect(receiver, weak=weak)
+            return receiver
+
+        return connect
+
+
+__all__ = ["AsyncTrigger", "SignalingMachine", "Trigger", "state_names", "trigger_names"]
