@@ -5,16 +5,24 @@ from __future__ import annotations
 from transitions import MachineError
 
 from .analysis import Finding, validate
+from .committed import TransitionRecord
 from .declarative import AsyncTrigger, SignalingMachine, Trigger
 from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
 from .errors import (
     AsyncReceiverError,
+    DatabaseLockedError,
+    DetachedWorkflowError,
     DiagramError,
     DurableReceiverError,
+    MissingVersionColumnError,
     OutboxError,
     OutboxPayloadError,
+    PersistenceError,
+    ProtectedStateError,
     ReceiverError,
+    StaleTransitionError,
     StateSignalsError,
+    UnknownStoredStateError,
     WorkflowDefinitionError,
     WorkflowFileError,
     WorkflowLookupError,
@@ -41,22 +49,29 @@ from .signals import (
     signals,
     state_entered,
     state_exited,
+    transition_committed,
     transition_completed,
     transition_denied,
     transition_failed,
+    transition_flushed,
 )
 
 __all__ = [
     "AsyncReceiverError",
     "AsyncTrigger",
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
     "Diagram",
     "DiagramError",
     "DurableReceiverError",
     "Finding",
     "LastTransition",
     "MachineError",
+    "MissingVersionColumnError",
     "OutboxError",
     "OutboxPayloadError",
+    "PersistenceError",
+    "ProtectedStateError",
     "ReceiverError",
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -74,8 +89,11 @@ __all__ = [
     "SignalingMachine",
     "SignalingMarkupMachine",
     "SignalingMixin",
+    "StaleTransitionError",
     "StateSignalsError",
+    "TransitionRecord",
     "Trigger",
+    "UnknownStoredStateError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",
@@ -89,8 +107,10 @@ __all__ = [
     "signals",
     "state_entered",
     "state_exited",
+    "transition_committed",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "transition_flushed",
     "validate",
 ]

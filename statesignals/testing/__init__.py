@@ -36,6 +36,7 @@ from ..errors import StateSignalsError, WorkflowLookupError
 from ..mixin import condition_label, state_name
 from ..receivers import SignalNamespace, WorkflowSignal, class_signals, forget_class_signals
 from ..signals import signals as workflow_signals
+from ..signals import transition_committed, transition_flushed
 
 Model = t.TypeVar("Model")
 StateName = str | Enum
@@ -278,7 +279,7 @@ def disconnect_all() -> None:
     """
     for recorder in reversed(_active_recorders):
         recorder.stop()
-    for signal in workflow_signals.values():
+    for signal in (*workflow_signals.values(), transition_committed, transition_flushed):
         t.cast(WorkflowSignal, signal).disconnect_all()
     for by_name in list(class_signals.values()):
         for signal in list(by_name.values()):
