@@ -66,12 +66,17 @@ class TransitionRecord:
     instance: object = field(default=None, compare=False, repr=False)
     """The model itself; after its session closed it may be expired (read the fields
     of the record, not its attributes)."""
+    args: tuple[t.Any, ...] = field(default=(), compare=False, repr=False)
+    """The positional arguments the trigger was called with."""
+    kwargs: c.Mapping[str, t.Any] = field(default_factory=dict, compare=False, repr=False)
+    """The keyword arguments the trigger was called with (durable receivers get both)."""
 
     @classmethod
     def of(
         cls, model: object, payload: c.Mapping[str, t.Any], version: int | None = None
     ) -> TransitionRecord:
         """The record of the transition a ``transition_completed`` ``payload`` describes."""
+        event_data = payload.get("event_data")
         return cls(
             model_class=type(model),
             primary_key=None,
@@ -80,6 +85,8 @@ class TransitionRecord:
             source=payload["source"],
             dest=payload["dest"],
             instance=model,
+            args=tuple(event_data.args) if event_data is not None else (),
+            kwargs=dict(event_data.kwargs) if event_data is not None else {},
         )
 
     @property
@@ -110,6 +117,20 @@ class CommittedSignal(WorkflowSignal):
         connected = super().connect(receiver, sender, weak)
         self._completed.connect(bridge_to_committed, weak=False)
         return connected
+
+    def connect_durable(self, model_class: type, trigger: str | None = None) -> c.Callable[[F], F]:
+        """Decorator: the receiver becomes a durable receiver (:mod:`statesignals.outbox`)
+        of every committed transition of ``model_class`` and its subclasses (of
+        ``trigger`` only, when given). It is not connected to this signal: a worker
+        runs it, once per transition, as ``receiver(event, session)``.
+        """
+
+        def connect(receiver: F) -> F:
+            from .outbox.durable import connect_durable
+
+            return connect_durable(receiver, model_class, trigger)
+
+        return connect
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
         super()._disconnect(receiver_id, sender_id)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+SQLITE_BUSY_TIMEOUT = 30.0
+"""Seconds a relay or worker waits for an SQLite file's write lock before giving up."""
+
 
 def engine_for(url: str | sa.URL) -> sa.Engine:
-    """An engine for ``url``; SQLite files get WAL and a busy timeout, so a relay, its
-    workers and the application can share one file."""
+    """An engine for ``url``; SQLite files get :func:`statesignals.sqlalchemy.sqlite_engine`
+    (explicit BEGIN, WAL, a busy timeout), so a relay, its workers and the application
+    can share one file."""
     parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from ..sqlalchemy import sqlite_engine
 
-        @sa.event.listens_for(engine, "connect")
-        def _wal(dbapi_connection: object, record: object) -> None:
-            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
+        return sqlite_engine(parsed.database, busy_timeout=SQLITE_BUSY_TIMEOUT)
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         # psycopg 3 is the driver the relay's LISTEN needs (and the one installed).
         parsed = parsed.set(drivername="postgresql+psycopg")

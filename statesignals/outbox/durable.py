@@ -86,6 +86,9 @@ def connect_durable(receiver: F, model_class: type, trigger: str | None = None) 
     """Make every committed ``trigger`` of ``model_class`` (any trigger when None) write
     an outbox row for ``receiver``; returns ``receiver`` (so it works as a decorator)."""
     route = DurableRoute(model_class, trigger, receiver_reference(receiver))
+    from .writer import watch  # needs SQLAlchemy, which only the writing side has
+
+    watch(model_class, trigger)
     with _lock:
         if route not in _routes:
             _routes.append(route)
@@ -106,6 +109,13 @@ def disconnect_durable(receiver: c.Callable[..., t.Any], model_class: type | Non
             if route.receiver != reference
             or (model_class is not None and route.model_class is not model_class)
         ]
+        _routes_by_class.clear()
+
+
+def forget_durable_routes() -> None:
+    """Disconnect every durable receiver (test suites do, between tests)."""
+    with _lock:
+        _routes.clear()
         _routes_by_class.clear()
 
 
@@ -219,6 +229,7 @@ __all__ = [
     "durable_routes",
     "encode_payload",
     "event_id_for",
+    "forget_durable_routes",
     "has_durable_routes",
     "outbox_rows",
     "receiver_reference",

@@ -25,6 +25,7 @@ trigger arguments and an ``arrange`` hook that set up that data.
 from __future__ import annotations
 
 import collections.abc as c
+import sys
 import typing as t
 from collections import deque
 from dataclasses import dataclass, field
@@ -285,6 +286,9 @@ def disconnect_all() -> None:
         for signal in list(by_name.values()):
             signal.disconnect_all()
     forget_class_signals()
+    durable = sys.modules.get("statesignals.outbox.durable")
+    if durable is not None:  # only loaded where durable receivers are used
+        durable.forget_durable_routes()
 
 
 # Paths through a workflow.
