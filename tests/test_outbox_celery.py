@@ -183,7 +183,7 @@ def test_events_of_each_model_take_effect_in_sequence_order(redis_broker, queue,
             for _ in range(10):
                 for key in keys:
                     with Session(engine) as session, session.begin():
-                        session.get(Parcel, key).advance()
+                        session.get_one(Parcel, key).advance()
             wait_for(lambda: sum(effect_counts(engine).values()) >= 1000, "every effect", 120)
         finally:
             relay.stop()

@@ -35,7 +35,7 @@ def database() -> c.Iterator[tuple[str, sa.Engine]]:
 
 @pytest.fixture
 def engine(database: tuple[str, sa.Engine]) -> c.Iterator[sa.Engine]:
-    url, engine = database
+    _, engine = database
     yield engine
     with engine.begin() as connection:
         for table in ("statesignals_outbox", "statesignals_inbox", "test_effects", "parcels"):
@@ -67,7 +67,7 @@ def test_durable_rows_are_written_in_the_flush_on_postgresql(engine):
         first = parcels[0].id
     with Session(engine) as session:
         session.begin()
-        session.get(Parcel, first).deliver()  # not durable: no row either way
+        session.get_one(Parcel, first).deliver()  # not durable: no row either way
         session.rollback()
     OutboxRelay(engine, InProcessPublisher(FAST)).drain(timeout=30)
     with engine.connect() as connection:
