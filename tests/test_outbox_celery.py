@@ -108,10 +108,28 @@ def run_through_worker(
     engine: sa.Engine,
     label: str,
     models: int = 25,
+    command_line: bool = False,
 ) -> None:
     ids = commit_events(engine, range(models), transitions=2)
     with Worker(broker, url, queue, tmp_path):
-        published = relay_for(engine, broker, queue).drain(timeout=60)
+        if command_line:
+            relay = subprocess.run(
+                [
+                    *(sys.executable, "-m", "statesignals", "relay", "--database", url),
+                    "--drain",
+                    *("--celery", "tests.outbox_worker_app:app", "--queue", queue),
+                    *("--poll-interval", "0.05"),
+                ],
+                cwd=ROOT,
+                env=child_environment(STATESIGNALS_TEST_BROKER=broker),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert relay.returncode == 0, relay.stderr
+            published = int(relay.stdout.split("'published': ")[1].split(",")[0])
+        else:
+            published = relay_for(engine, broker, queue).drain(timeout=60)
         wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
     assert published == len(ids)
     assert tally(label, ids, engine) == (len(ids), 0, 0)
@@ -126,7 +144,10 @@ def test_worker_on_rabbitmq_runs_every_event_once(queue, tmp_path, database):
     broker = require_rabbitmq()
     url, engine = database
     try:
-        run_through_worker(broker, queue, tmp_path, url, engine, "RabbitMQ worker")
+        # Relayed by the command, as operators run it.
+        run_through_worker(
+            broker, queue, tmp_path, url, engine, "RabbitMQ worker", command_line=True
+        )
     finally:
         with publisher_app(broker).connection_for_write() as connection:
             channel = connection.default_channel
