@@ -69,17 +69,8 @@ def receiver_reference(function: t.Callable[..., t.Any]) -> str:
             f"durable receiver {function.__module__}.{label} is not defined at the top level "
             "of its module: a worker imports receivers by name; move it to module level"
         )
-    reference = reference_of(function)
-    try:
-        found = import_reference(reference)
-    except OutboxError:
-        found = None
-    if found is None or inspect.unwrap(found) is not inspect.unwrap(function):
-        raise DurableReceiverError(
-            f"durable receiver {reference} is not what importing {reference!r} gives: "
-            "a worker would run something else; connect it under the name it is defined by"
-        )
-    return reference
+    # Not imported here to compare: a decorator runs before its module binds the name.
+    return reference_of(function)
 
 
 def connect_durable(receiver: F, model_class: type, trigger: str | None = None) -> F:
