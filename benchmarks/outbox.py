@@ -47,19 +47,21 @@ class Base(DeclarativeBase):
     pass
 
 
+TOGGLE_TRANSITIONS = [
+    {"trigger": "flip", "source": "off", "dest": "on"},
+    {"trigger": "flip", "source": "on", "dest": "off"},
+]
+
+
 class DurableToggle(PersistedWorkflow, Base):
     """A persisted workflow with one durable receiver (connected while a line runs)."""
 
     __tablename__ = "bench_durable_toggles"
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[str] = state_column()
-
     states = ["off", "on"]
     initial = "off"
-    transitions = [
-        {"trigger": "flip", "source": "off", "dest": "on"},
-        {"trigger": "flip", "source": "on", "dest": "off"},
-    ]
+    transitions = TOGGLE_TRANSITIONS
     flip: Trigger
 
 
@@ -69,13 +71,9 @@ class PlainToggle(PersistedWorkflow, Base):
     __tablename__ = "bench_plain_toggles"
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[str] = state_column()
-
-    states = ["off", "on"]
+    states = DurableToggle.states
     initial = "off"
-    transitions = [
-        {"trigger": "flip", "source": "off", "dest": "on"},
-        {"trigger": "flip", "source": "on", "dest": "off"},
-    ]
+    transitions = TOGGLE_TRANSITIONS
     flip: Trigger
 
 

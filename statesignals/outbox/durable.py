@@ -9,6 +9,7 @@ refused when it is connected, not when its first event fails on a worker.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import inspect
 import json
 import threading
@@ -174,6 +175,11 @@ def event_id_for(transition_id: uuid.UUID | str, receiver: str) -> str:
     return str(uuid.uuid5(base, receiver))
 
 
+@functools.lru_cache(maxsize=1024)
+def _aggregate_type(model_class: type) -> str:
+    return reference_of(model_class)
+
+
 def outbox_rows(
     routes: c.Sequence[DurableRoute],
     *,
@@ -188,7 +194,7 @@ def outbox_rows(
     payload: str,
 ) -> list[dict[str, t.Any]]:
     """The outbox rows, one per route, for one committed transition."""
-    aggregate_type = reference_of(model_class)
+    aggregate_type = _aggregate_type(model_class)
     aggregate_id = json.dumps(primary_key)
     occurred = naive_utc(occurred_at)
     now = utcnow()
