@@ -112,6 +112,14 @@ def test_a_receiver_that_always_raises_is_dead_lettered_and_others_run(engine):
     print(f"receiver that always raises: {len(dead)} events dead-lettered after 3 attempts")
 
 
+def test_a_message_naming_something_else_than_a_function_is_not_run(engine):
+    (event_id,) = commit_events(engine, [1], receiver="os:system")
+    relay(engine).drain(timeout=30)
+    with engine.connect() as connection:
+        error = connection.execute(sa.select(outbox_table.c.last_error)).scalar_one()
+    assert "durable receiver 'os:system' is not a function" in error
+
+
 def test_retry_makes_a_dead_event_due_again(engine):
     (event_id,) = commit_events(engine, [1], receiver=FAILS)
     relay(engine).drain(timeout=30)
