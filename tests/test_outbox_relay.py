@@ -113,7 +113,7 @@ def test_a_receiver_that_always_raises_is_dead_lettered_and_others_run(engine):
 
 
 def test_a_message_naming_something_else_than_a_function_is_not_run(engine):
-    (event_id,) = commit_events(engine, [1], receiver="os:system")
+    commit_events(engine, [1], receiver="os:system")
     relay(engine).drain(timeout=30)
     with engine.connect() as connection:
         error = connection.execute(sa.select(outbox_table.c.last_error)).scalar_one()
