@@ -24,6 +24,7 @@ check: $(INSTALLED)
 	$(BIN)/python -m mypy
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/lint-imports
 
 # The documentation site, into site/; --strict turns every warning (a broken link or
 # reference, a page missing from the nav) into a failure. No --quiet: it drops the

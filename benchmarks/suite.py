@@ -27,7 +27,7 @@ from statesignals import (
     state_exited,
     transition_completed,
 )
-from statesignals.receivers import class_signal
+from statesignals.routes import route
 
 from . import diagrams, outbox
 from .timing import Comparison, Statement, compare
@@ -388,7 +388,7 @@ def per_transition_receivers(rounds: int) -> Row:
     others = ("pay", "deliver", "cancel")
     receivers = [_numbered_receiver(number) for number in range(1_000)]
     signals = [
-        class_signal(order, transition_completed.name, others[number % len(others)])
+        route(order, transition_completed.name, others[number % len(others)])
         for number in range(len(receivers))
     ]
 
@@ -521,6 +521,28 @@ def dot_for_500_states(rounds: int) -> Row:
     )
 
 
+# Persisted workflows. Imported when their lines run: defining a persisted workflow
+# connects per-class receivers, which every later trigger of every model would check.
+
+
+def persisted_commit_sqlite(rounds: int) -> Row:
+    from .persistence import commit_sqlite
+
+    return commit_sqlite(rounds)
+
+
+def persisted_commit_postgres(rounds: int) -> Row:
+    from .persistence import commit_postgres
+
+    return commit_postgres(rounds)
+
+
+def persisted_racing_postgres(rounds: int) -> Row:
+    from .persistence import racing_postgres
+
+    return racing_postgres(rounds)
+
+
 LINES: tuple[c.Callable[[int], Row], ...] = (
     trigger_declarative,
     trigger_mixin,
@@ -541,6 +563,9 @@ LINES: tuple[c.Callable[[int], Row], ...] = (
     locked,
     statemachine_event,
     dot_for_500_states,
+    persisted_commit_sqlite,
+    persisted_commit_postgres,
+    persisted_racing_postgres,
     *outbox.LINES,
 )
 """Every line of the table, in the order printed."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from transitions import MachineError
 
 from .analysis import Finding, validate
 from .committed import TransitionRecord
 from .declarative import AsyncTrigger, SignalingMachine, Trigger
-from .diagrams import Diagram, LastTransition, diagram, remember_last_transitions
+from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
     DatabaseLockedError,
@@ -28,9 +30,11 @@ from .errors import (
     WorkflowLookupError,
 )
 from .files import dump_workflow, load_definition, load_workflow, save_workflow
+from .last_transition import LastTransition, remember_last_transitions
 from .machines import (
     SignalingAsyncGraphMachine,
     SignalingAsyncMachine,
+    SignalingCoreMachine,
     SignalingGraphMachine,
     SignalingHierarchicalAsyncGraphMachine,
     SignalingHierarchicalAsyncMachine,
@@ -42,9 +46,9 @@ from .machines import (
     SignalingLockedHierarchicalMachine,
     SignalingLockedMachine,
     SignalingMarkupMachine,
+    SignalingMixin,
     get_machine_class,
 )
-from .mixin import SignalingCoreMachine, SignalingMixin
 from .signals import (
     signals,
     state_entered,
@@ -56,23 +60,23 @@ from .signals import (
     transition_flushed,
 )
 
-__all__ = [
-    "AsyncReceiverError",
-    "AsyncTrigger",
-    "DatabaseLockedError",
-    "DetachedWorkflowError",
-    "Diagram",
-    "DiagramError",
-    "DurableReceiverError",
-    "Finding",
-    "LastTransition",
-    "MachineError",
-    "MissingVersionColumnError",
-    "OutboxError",
-    "OutboxPayloadError",
-    "PersistenceError",
-    "ProtectedStateError",
-    "ReceiverError",
+try:
+    __version__ = version("transitions-statesignals")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
+    # Signals: the namespace and every signal statesignals sends.
+    "signals",
+    "state_entered",
+    "state_exited",
+    "transition_committed",
+    "transition_completed",
+    "transition_denied",
+    "transition_failed",
+    "transition_flushed",
+    "TransitionRecord",
+    # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
     "SignalingCoreMachine",
@@ -86,31 +90,43 @@ __all__ = [
     "SignalingLockedHierarchicalGraphMachine",
     "SignalingLockedHierarchicalMachine",
     "SignalingLockedMachine",
-    "SignalingMachine",
     "SignalingMarkupMachine",
     "SignalingMixin",
-    "StaleTransitionError",
-    "StateSignalsError",
-    "TransitionRecord",
+    "get_machine_class",
+    # Declarative: the base class of workflow models and its annotations.
+    "AsyncTrigger",
+    "SignalingMachine",
     "Trigger",
-    "UnknownStoredStateError",
-    "WorkflowDefinitionError",
-    "WorkflowFileError",
-    "WorkflowLookupError",
+    # Tools: analysis, diagrams, last transitions, workflow files.
+    "Diagram",
+    "Finding",
+    "LastTransition",
     "diagram",
     "dump_workflow",
-    "get_machine_class",
     "load_definition",
     "load_workflow",
     "remember_last_transitions",
     "save_workflow",
-    "signals",
-    "state_entered",
-    "state_exited",
-    "transition_committed",
-    "transition_completed",
-    "transition_denied",
-    "transition_failed",
-    "transition_flushed",
     "validate",
+    # Errors: every one is a StateSignalsError, except transitions' own MachineError.
+    "AsyncReceiverError",
+    "DiagramError",
+    "MachineError",
+    "ReceiverError",
+    "StateSignalsError",
+    "WorkflowDefinitionError",
+    "WorkflowFileError",
+    "WorkflowLookupError",
+    # Errors of persisted workflows (statesignals.sqlalchemy).
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
+    "StaleTransitionError",
+    "UnknownStoredStateError",
+    # Errors of durable receivers (statesignals.outbox).
+    "DurableReceiverError",
+    "OutboxError",
+    "OutboxPayloadError",
 ]

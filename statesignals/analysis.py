@@ -17,7 +17,7 @@ from enum import Enum
 
 from .definition import StateSpec, WorkflowDefinition, spec_name
 from .errors import WorkflowLookupError
-from .mixin import state_name
+from .naming import state_name
 
 DEFAULT_SEPARATOR = "_"
 """How ``transitions``' nested machines join a parent's and a child's name."""

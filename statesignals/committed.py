@@ -25,10 +25,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from blinker import ANY
-
+from .dispatch import WorkflowSignal
 from .errors import ReceiverError
-from .receivers import WorkflowSignal, class_signal, class_signals, dispatch_table
+from .routes import route, routed, targets
+from .scope import defer_receiver_errors
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -103,7 +103,7 @@ class TransitionRecord:
 
 
 class CommittedSignal(WorkflowSignal):
-    """The ``transition_committed`` signal: connecting to it brings the bridge along.
+    """The ``transition_committed`` signal: while it has receivers, the bridge listens.
 
     ``completed`` is the ``transition_completed`` signal the bridge listens to.
     """
@@ -112,11 +112,11 @@ class CommittedSignal(WorkflowSignal):
         super().__init__(name, doc)
         self._completed = completed
 
-    def connect(self, receiver: F, sender: t.Any = ANY, weak: bool = True) -> F:
-        """Connect ``receiver`` (see :meth:`WorkflowSignal.connect`)."""
-        connected = super().connect(receiver, sender, weak)
-        self._completed.connect(bridge_to_committed, weak=False)
-        return connected
+    def _receivers_changed(self) -> None:
+        if self.receivers:
+            self._completed.connect(self.bridge, weak=False)
+        else:
+            self._completed.disconnect(self.bridge)
 
     def connect_durable(self, model_class: type, trigger: str | None = None) -> c.Callable[[F], F]:
         """Decorator: the receiver becomes a durable receiver (:mod:`statesignals.outbox`)
@@ -132,10 +132,11 @@ class CommittedSignal(WorkflowSignal):
 
         return connect
 
-    def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
-        super()._disconnect(receiver_id, sender_id)
-        if not self.receivers:
-            self._completed.disconnect(bridge_to_committed)
+    def connect_for(self, model_class: type, trigger: str, receiver: F, *, weak: bool = False) -> F:
+        """Connect ``receiver`` for ``trigger`` on ``model_class`` (``Order.on_commit``)."""
+        route(model_class, self.name, trigger).connect(receiver, weak=weak)
+        route(model_class, self._completed.name, trigger).connect(self.bridge, weak=False)
+        return receiver
 
     def send_record(
         self, record: TransitionRecord, async_wrapper: AsyncWrapper | None = None
@@ -145,12 +146,7 @@ class CommittedSignal(WorkflowSignal):
         Returns the receivers' exceptions (each noted with the transition) instead of
         raising them: what happens to them is the caller's policy.
         """
-        sender = record.instance
-        targeted = (
-            dispatch_table(record.model_class).get((self.name, record.trigger))
-            if class_signals
-            else None
-        )
+        targeted = targets(record.model_class, self.name, record.trigger) if routed else ()
         if not (self.receivers or targeted):
             return []
         payload = {
@@ -160,52 +156,37 @@ class CommittedSignal(WorkflowSignal):
             "transition": record,
         }
         errors: list[Exception] = []
-        for signal in (self, *(targeted or ())):
+        for signal in (self, *targeted):
             try:
-                signal.send_payload(sender, payload, async_wrapper)
+                signal.send_payload(record.instance, payload, async_wrapper)
             except ReceiverError as group:
                 for error in group.exceptions:
                     error.add_note(f"raised by a receiver of {signal.name} for {record.describe()}")
                 errors.extend(group.exceptions)
         return errors
 
+    def bridge(self, model: object, /, **payload: t.Any) -> None:
+        """Receiver of ``transition_completed``: an in-memory model's transition is committed
+        now.
 
-def bridge_to_committed(model: object, /, **payload: t.Any) -> None:
-    """Receiver of ``transition_completed``: an in-memory model's transition is committed now.
+        The committed receivers' errors join the trigger's other receiver errors,
+        raised (or logged) when the trigger returns.
+        """
+        if getattr(type(model), PERSISTED, False):
+            return
+        event_data = payload["event_data"]
+        if getattr(event_data, _BRIDGED, False):
+            return
+        setattr(event_data, _BRIDGED, True)
+        self.send_now(TransitionRecord.of(model, payload), payload.get("machine"))
 
-    Raises the committed receivers' errors as one ReceiverError, which the machine
-    gathers with the trigger's other receiver errors.
-    """
-    if getattr(type(model), PERSISTED, False):
-        return
-    event_data = payload["event_data"]
-    if getattr(event_data, _BRIDGED, False):
-        return
-    setattr(event_data, _BRIDGED, True)
-    from .signals import transition_committed
-
-    record = TransitionRecord.of(model, payload)
-    errors = transition_committed.send_record(record)
-    if errors:
-        raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
-
-
-def connect_on_commit(model_class: type, trigger: str, receiver: F, *, weak: bool = False) -> F:
-    """Connect ``receiver`` to ``transition_committed`` for ``trigger`` on ``model_class``."""
-    from .signals import transition_committed, transition_completed
-
-    class_signal(model_class, transition_committed.name, trigger).connect(receiver, weak=weak)
-    class_signal(model_class, transition_completed.name, trigger).connect(
-        bridge_to_committed, weak=False
-    )
-    return receiver
+    def send_now(self, record: TransitionRecord, machine: object) -> None:
+        """Send ``record``, committed while ``machine`` processes its trigger: the
+        receivers' errors join the trigger's other receiver errors."""
+        errors = self.send_record(record)
+        if errors:
+            asynchronous = bool(getattr(machine, "_asynchronous", False))
+            defer_receiver_errors(errors, per_task=asynchronous)
 
 
-__all__ = [
-    "PERSISTED",
-    "AsyncWrapper",
-    "CommittedSignal",
-    "TransitionRecord",
-    "bridge_to_committed",
-    "connect_on_commit",
-]
+__all__ = ["PERSISTED", "AsyncWrapper", "CommittedSignal", "TransitionRecord"]

@@ -28,12 +28,19 @@ from transitions import Machine
 from transitions.core import listify
 
 from .checks import check_workflow
-from .committed import connect_on_commit
 from .definition import WorkflowDefinition, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
-from .mixin import ReceiverErrorPolicy, SignalingCoreMachine, SignalingMixin, state_name
-from .receivers import class_signal, class_signals
-from .signals import state_entered, state_exited, transition_completed, transition_denied
+from .machines import SignalingCoreMachine, SignalingMixin
+from .naming import state_name
+from .routes import route, routes_of
+from .scope import ReceiverErrorPolicy
+from .signals import (
+    state_entered,
+    state_exited,
+    transition_committed,
+    transition_completed,
+    transition_denied,
+)
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -336,8 +343,8 @@ class SignalingMachine:
 
         ``durable=True`` makes it a durable receiver instead (:mod:`statesignals.outbox`):
         each such transition writes an outbox row in its own database transaction, and
-        a worker runs the receiver, once, as ``receiver(event, session)``. It must be a
-        module-level function of a persisted workflow's receiver module.
+        a worker runs the receiver, once, as ``receiver(event, session)``. The class must
+        be a persisted workflow and the receiver a module-level function.
         """
         cls._known(trigger, "trigger")
 
@@ -346,7 +353,7 @@ class SignalingMachine:
                 from .outbox.durable import connect_durable
 
                 return connect_durable(receiver, cls, trigger)
-            return connect_on_commit(cls, trigger, receiver, weak=weak)
+            return transition_committed.connect_for(cls, trigger, receiver, weak=weak)
 
         return connect
 
@@ -372,9 +379,9 @@ class SignalingMachine:
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
         """Disconnect ``receiver`` from every transition and state of this class."""
         cls._machine()
-        # Only the signals a receiver was ever connected to exist: creating the
+        # Only the routes a receiver was ever connected to exist: creating the
         # others here would make every trigger check for per-class receivers.
-        for signal in list(class_signals.get(cls, {}).values()):
+        for signal in routes_of(cls).values():
             signal.disconnect(receiver)
 
     @classmethod
@@ -397,7 +404,7 @@ class SignalingMachine:
 
     @classmethod
     def _connector(cls, signal_name: str, name: str, weak: bool) -> c.Callable[[F], F]:
-        signal = class_signal(cls, signal_name, name)
+        signal = route(cls, signal_name, name)
 
         def connect(receiver: F) -> F:
             signal.connect(receiver, weak=weak)

@@ -22,12 +22,8 @@ from pathlib import Path
 from .analysis import Edge, StateNode, WorkflowGraph
 from .definition import WorkflowDefinition
 from .errors import DiagramError
-from .last_transition import (
-    LastTransition,
-    last_transition,
-    model_state_names,
-    remember_last_transitions,
-)
+from .last_transition import LastTransition, last_transition, remember_last_transitions
+from .naming import model_state_names
 from .rendering import INSTALL_HINT, ImageFormat, render_dot, renderer
 
 if t.TYPE_CHECKING:

@@ -16,7 +16,7 @@ import weakref
 from transitions.core import EventData, Machine, Transition
 
 from .errors import WorkflowLookupError
-from .mixin import state_name
+from .naming import model_state_names
 
 
 class LastTransition(t.NamedTuple):
@@ -119,11 +119,4 @@ def last_transition(model: t.Any) -> LastTransition | None:
     return recorded if isinstance(recorded, LastTransition) else None
 
 
-def model_state_names(value: t.Any) -> tuple[str, ...]:
-    """A model's state as names; parallel nested states hold a (nested) list of them."""
-    if isinstance(value, (list, tuple)):
-        return tuple(name for item in value for name in model_state_names(item))
-    return (state_name(value),)
-
-
-__all__ = ["LastTransition", "last_transition", "model_state_names", "remember_last_transitions"]
+__all__ = ["LastTransition", "last_transition", "remember_last_transitions"]

@@ -1,14 +1,28 @@
-"""Ready-made signaling machines: one for each machine class ``transitions`` offers.
+"""Signaling machines: :class:`SignalingMixin`, and one ready-made class for each
+machine class ``transitions`` offers.
 
-Each is ``SignalingMixin`` in front of the ``transitions`` class of the same
-name (``SignalingHierarchicalMachine`` is ``HierarchicalMachine`` with signals;
-the plain ``Machine`` one is :class:`~statesignals.SignalingCoreMachine`).
+:class:`SignalingMixin` goes in front of any ``transitions`` machine class::
+
+    class AuditedMachine(SignalingMixin, Machine): ...
+
+It swaps the machine's ``state_cls``, ``transition_cls`` and ``event_cls`` for the
+signaling class written for each (:data:`SIGNALING_VARIANTS`, gathered from the
+:mod:`statesignals.bridge` modules) and adds the machine hooks of every extension;
+it changes nothing else: return values, exceptions, callback order, queued
+processing, ``may_*`` checks and pickling stay as the wrapped class has them.
+
+Each ready-made class is ``SignalingMixin`` in front of the ``transitions`` class of
+the same name (``SignalingHierarchicalMachine`` is ``HierarchicalMachine`` with
+signals; the plain ``Machine`` one is :class:`SignalingCoreMachine`).
 :func:`get_machine_class` picks one by feature, as ``transitions``'
 ``MachineFactory.get_predefined`` does.
 """
 
 from __future__ import annotations
 
+import typing as t
+
+from transitions.core import Event, Machine, State, Transition
 from transitions.extensions import (
     GraphMachine,
     HierarchicalGraphMachine,
@@ -22,8 +36,106 @@ from transitions.extensions.asyncio import AsyncMachine, HierarchicalAsyncMachin
 from transitions.extensions.factory import AsyncGraphMachine, HierarchicalAsyncGraphMachine
 from transitions.extensions.markup import HierarchicalMarkupMachine, MarkupMachine
 
+from .bridge import asyncio as asyncio_bridge
+from .bridge import core, diagrams, locking, nesting
+from .bridge.asyncio import AsyncMachineHooks
+from .bridge.nesting import NestedMachineHooks
 from .errors import StateSignalsError
-from .mixin import SignalingCoreMachine, SignalingMixin
+
+_CT = t.TypeVar("_CT", bound=type)
+
+SIGNALING_VARIANTS: dict[type, type] = {
+    **asyncio_bridge.SIGNALING_VARIANTS,
+    **diagrams.SIGNALING_VARIANTS,
+    **locking.SIGNALING_VARIANTS,
+    **nesting.SIGNALING_VARIANTS,
+    **core.SIGNALING_VARIANTS,
+}
+"""The signaling class written for each ``transitions`` state, transition, condition
+and event class (a subclass of one gets the variant of its nearest ancestor here).
+
+Static classes, so that pickle finds them by module and name."""
+
+
+def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
+    """``base`` with the signaling behaviour written for it (or its nearest
+    ``transitions`` ancestor) added in front.
+
+    The static class itself when ``base`` is a ``transitions`` class; otherwise
+    a new subclass, named so that pickle finds it as an attribute of ``machine_cls``.
+    ``signaling`` is the fallback for a ``base`` outside ``transitions``' hierarchy.
+    """
+    variants = SIGNALING_VARIANTS
+    if issubclass(base, signaling) or any(issubclass(base, v) for v in variants.values()):
+        return base
+    ancestor = next((klass for klass in base.__mro__ if klass in variants), None)
+    if ancestor is base:
+        return t.cast(_CT, variants[base])
+    if ancestor is not None:
+        signaling = variants[ancestor]
+    attributes: dict[str, t.Any] = {"__module__": machine_cls.__module__}
+    if issubclass(base, Transition):
+        attributes["condition_cls"] = signaling_class(
+            machine_cls, base.condition_cls, core.SignalingCondition
+        )
+    variant = type(f"Signaling{base.__name__}", (signaling, base), attributes)
+    slot = next(
+        (
+            name
+            for kind, name in (
+                (State, "state_cls"),
+                (Transition, "transition_cls"),
+                (Event, "event_cls"),
+            )
+            if issubclass(base, kind)
+        ),
+        None,
+    )
+    if slot is not None:
+        variant.__qualname__ = f"{machine_cls.__qualname__}.{slot}"
+    return t.cast(_CT, variant)
+
+
+# The transitions methods the hooks wrap, called through _next_<name> (see
+# bind_next_methods); a machine without one of them never calls its hook.
+_WRAPPED = (
+    "_process",
+    "_trigger_event",
+    "_trigger_event_nested",
+    "process_context",
+    "_process_async",
+)
+
+
+class SignalingMixin(AsyncMachineHooks):
+    """Makes a ``transitions`` machine class send the workflow signals.
+
+    Put it first among the bases: ``class M(SignalingMixin, Machine)``; any
+    ``transitions`` machine class works (nested, async, locked, graph, markup and
+    their combinations). It adds one keyword argument, ``receiver_errors``
+    (``"raise"``, the default, or ``"log"``), saying what happens when receivers raise.
+    """
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        core.bind_next_methods(cls, core.CoreMachineHooks, *_WRAPPED)
+        cls.state_cls = signaling_class(cls, cls.state_cls, core.SignalingState)
+        cls.transition_cls = signaling_class(cls, cls.transition_cls, core.SignalingTransition)
+        cls.event_cls = signaling_class(cls, cls.event_cls, core.SignalingEvent)
+        cls._asynchronous = issubclass(cls, AsyncMachine)
+        cls._nested = issubclass(cls, HierarchicalMachine)
+        if cls._nested and not any("_payload" in vars(klass) for klass in _own_classes(cls)):
+            # Chosen once per class: a flat machine's signals never ask whether it nests.
+            cls._payload = NestedMachineHooks._nested_payload  # type: ignore[method-assign,assignment]
+
+
+def _own_classes(cls: type) -> tuple[type, ...]:
+    """The classes of ``cls``'s MRO in front of :class:`SignalingMixin`."""
+    return cls.__mro__[: cls.__mro__.index(SignalingMixin)]
+
+
+class SignalingCoreMachine(SignalingMixin, Machine):
+    """``transitions.Machine`` with the workflow signals."""
 
 
 class SignalingHierarchicalMachine(SignalingMixin, HierarchicalMachine):
@@ -117,6 +229,7 @@ def get_machine_class(
 __all__ = [
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
+    "SignalingCoreMachine",
     "SignalingGraphMachine",
     "SignalingHierarchicalAsyncGraphMachine",
     "SignalingHierarchicalAsyncMachine",
@@ -128,5 +241,6 @@ __all__ = [
     "SignalingLockedHierarchicalMachine",
     "SignalingLockedMachine",
     "SignalingMarkupMachine",
+    "SignalingMixin",
     "get_machine_class",
 ]

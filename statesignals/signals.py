@@ -1,6 +1,6 @@
 """Every signal statesignals sends, in one place.
 
-Each is a :class:`~statesignals.receivers.WorkflowSignal` on the
+Each is a :class:`~statesignals.dispatch.WorkflowSignal` on the
 :data:`signals` namespace. The sender is the model whose state changed; every
 payload carries ``trigger``, ``source``, ``dest``, ``model``, ``machine`` and
 ``event_data`` (the ``transitions`` :class:`~transitions.core.EventData`).
@@ -10,65 +10,31 @@ Two more are sent once a trigger is over, about what became of its transition:
 persisted model's transition is being written, inside the database flush). Their
 payload is ``trigger``, ``source``, ``dest`` and ``transition``, a
 :class:`~statesignals.TransitionRecord` that outlives the database session
-(``transition_flushed`` adds ``session`` and ``connection``). They are not in the
-namespace, which holds exactly the signals a trigger sends while it runs.
+(``transition_flushed`` adds ``session`` and ``connection``).
 """
 
 from __future__ import annotations
 
 from .committed import CommittedSignal
-from .receivers import SignalNamespace, WorkflowSignal
+from .dispatch import SignalNamespace, WorkflowSignal
 
 signals = SignalNamespace()
 """The namespace holding the workflow signals, by name."""
 
-state_exited = signals.signal(
-    "state_exited",
-    doc="The model has left ``state``, after that state's ``on_exit`` callbacks.",
-)
-state_entered = signals.signal(
-    "state_entered",
-    doc="The model has entered ``state``, after that state's ``on_enter`` callbacks.",
-)
-transition_completed = signals.signal(
-    "transition_completed",
-    doc=(
-        "A transition finished, after its ``after`` and the machine's "
-        "``after_state_change`` callbacks; ``internal`` is true when ``dest`` was None."
-    ),
-)
-transition_denied = signals.signal(
-    "transition_denied",
-    doc=(
-        "A trigger did not lead to a transition. ``reason`` is ``'conditions'`` "
-        "(``failed_conditions`` names each refusing guard) or ``'invalid_trigger'`` "
-        "(``error`` is the MachineError)."
-    ),
-)
-transition_failed = signals.signal(
-    "transition_failed",
-    doc="A callback of the machine raised ``error`` while the trigger was processed.",
-)
-# The two signals of persistence are sent after (or outside) the trigger, not by the
-# machine: they are declared here but kept out of the namespace, whose signals are
-# exactly those a trigger sends.
-transition_committed = CommittedSignal(
-    "transition_committed",
-    doc=(
-        "A transition can no longer be undone: the outermost database transaction that "
-        "wrote it committed, or, for a model that is not persisted, its trigger returned. "
-        "``transition`` is the :class:`~statesignals.TransitionRecord`."
-    ),
-    completed=transition_completed,
-)
-transition_flushed = WorkflowSignal(
-    "transition_flushed",
-    doc=(
-        "A persisted transition is being written, inside the flush that writes it: "
-        "``transition``, ``session`` and ``connection`` (see "
-        ":func:`statesignals.sqlalchemy.tracking.after_flush`)."
-    ),
-)
+# fmt: off
+state_exited = signals.signal("state_exited", "The model left ``state``, after its ``on_exit`` callbacks.")  # noqa: E501
+state_entered = signals.signal("state_entered", "The model entered ``state``, after its ``on_enter`` callbacks.")  # noqa: E501
+transition_completed = signals.signal("transition_completed", "A transition finished, after ``after`` and ``after_state_change``; ``internal`` when ``dest`` was None.")  # noqa: E501
+transition_denied = signals.signal("transition_denied", "A trigger led to no transition: ``reason`` is ``'conditions'`` (``failed_conditions`` names each refusing guard) or ``'invalid_trigger'`` (``error``).")  # noqa: E501
+transition_failed = signals.signal("transition_failed", "A callback of the machine raised ``error`` while the trigger was processed.")  # noqa: E501
+# fmt: on
+
+# Sent once a trigger is over, about what became of its transition: kept out of the
+# namespace, which holds exactly the signals a trigger sends while it runs.
+# fmt: off
+transition_committed = CommittedSignal("transition_committed", "The transition can no longer be undone: the outermost database transaction that wrote it committed, or (a model that is not persisted) its trigger returned; ``transition`` is the TransitionRecord.", completed=transition_completed)  # noqa: E501
+transition_flushed = WorkflowSignal("transition_flushed", "A persisted transition is being written, inside its flush: ``transition``, ``session``, ``connection`` (the contract: statesignals.sqlalchemy.tracking.after_flush).")  # noqa: E501
+# fmt: on
 
 __all__ = [
     "signals",

@@ -13,7 +13,7 @@ from transitions import Machine
 from transitions.core import Event, EventData, State
 
 from statesignals import SignalingCoreMachine, SignalingMixin, state_entered, state_exited
-from statesignals.mixin import SignalingEvent, SignalingState
+from statesignals.bridge.core import SignalingEvent, SignalingState
 
 STATES = ["idle", "busy"]
 TRANSITIONS = [{"trigger": "go", "source": "idle", "dest": "busy"}]

@@ -8,7 +8,7 @@ import typing as t
 import pytest
 
 from statesignals import MachineError, SignalingMachine, Trigger, transition_completed
-from statesignals.receivers import class_listens, class_signals
+from statesignals.routes import listens, routes_of
 
 calls: list[tuple[str, int]] = []
 
@@ -137,5 +137,5 @@ def test_disconnecting_from_a_class_creates_no_per_class_signals() -> None:
     Untouched.disconnect(first)
 
     # With no per-class signal anywhere for the class, its triggers skip the per-class lookup.
-    assert class_signals.get(Untouched) is None
-    assert not class_listens(Untouched, transition_completed.name, "go")
+    assert routes_of(Untouched) == {}
+    assert not listens(Untouched, transition_completed.name, "go")

@@ -80,7 +80,7 @@ def test_the_api_page_shows_sphinx_roles_as_code():
         extensions=griffe.load_extensions(hook.SphinxRoles()),
     )
 
-    docstring = package["receivers.WorkflowSignal.send"].docstring
+    docstring = package["dispatch.WorkflowSignal.send"].docstring
     assert docstring is not None
     assert "`ReceiverError`" in docstring.value
     assert ":class:" not in docstring.value

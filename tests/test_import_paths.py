@@ -27,6 +27,29 @@ OLD_PATHS = {
         "INSTALL_HINT",
     ],
     "statesignals.testing": ["SignalRecorder", "assert_transitioned", "signal_recorder"],
+    "statesignals.mixin": [
+        "SignalingMixin",
+        "SignalingCoreMachine",
+        "SignalingState",
+        "SignalingEvent",
+        "PendingReceiverErrors",
+        "state_name",
+        "condition_label",
+        "signaling_variants",
+    ],
+    "statesignals.receivers": [
+        "WorkflowSignal",
+        "SignalNamespace",
+        "class_signal",
+        "class_signals",
+        "dispatch_table",
+        "class_listens",
+        "listened",
+    ],
+    "statesignals.nesting": ["SignalingNestedState", "SignalingNestedTransition"],
+    "statesignals.asynchronous": ["SignalingAsyncState", "SignalingAsyncEvent"],
+    "statesignals.locking": ["SignalingLockedEvent"],
+    "statesignals.graph_machines": ["SignalingGraphTransition", "GraphStandIn"],
 }
 
 

@@ -21,7 +21,8 @@ from statesignals import (
     state_exited,
     transition_completed,
 )
-from statesignals.receivers import WorkflowSignal, dispatch_table
+from statesignals.dispatch import WorkflowSignal
+from statesignals.routes import targets
 
 
 class Order(SignalingMachine):
@@ -346,8 +347,8 @@ def test_receivers_of_other_transitions_are_not_consulted() -> None:
     calls: list[str] = []
     Order.on_transition("ship")(recorder(calls, "ship"))
 
-    (ship_signal,) = dispatch_table(Order)[("transition_completed", "ship")]
-    (pay_signal,) = dispatch_table(Order)[("transition_completed", "pay")]
+    (ship_signal,) = targets(Order, "transition_completed", "ship")
+    (pay_signal,) = targets(Order, "transition_completed", "pay")
     order = Order()
     order.pay()
     order.ship()

@@ -33,7 +33,8 @@ from sqlalchemy import event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, SessionTransaction, object_session
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
 
 from statesignals import (
@@ -45,7 +46,8 @@ from statesignals import (
     transition_flushed,
 )
 from statesignals.committed import AsyncWrapper
-from statesignals.mixin import log_receiver_errors
+from statesignals.routes import routed
+from statesignals.scope import log_receiver_errors
 
 from . import history
 
@@ -68,10 +70,13 @@ def mark_created(model: t.Any) -> None:
     model.__dict__[_CREATED] = datetime.now(UTC)
 
 
-def keep_unflushed(model: t.Any, record: TransitionRecord, *, committed: bool) -> None:
-    """Keep ``record`` on ``model`` until the flush that writes it."""
-    model.__dict__.setdefault(_UNFLUSHED, []).append((record, committed))
-    session = object_session(model)
+def keep_unflushed(session: Session | None, model: t.Any, record: TransitionRecord) -> None:
+    """Keep ``record`` on ``model`` until the flush that writes it.
+
+    Without a ``session`` the model is outside any transaction: the record was already
+    sent as committed, and is kept only for the model's first flush (history, hook).
+    """
+    model.__dict__.setdefault(_UNFLUSHED, []).append((record, session is None))
     if session is not None:
         _to_write(session)[id(model)] = model
 
@@ -92,8 +97,10 @@ def _has_unflushed(model: t.Any) -> bool:
 
 def flush(model: t.Any, trigger: str) -> None:
     """Flush ``model``'s session if the trigger left transitions to write."""
-    session = object_session(model)
-    if session is None or not model.__dict__.get(_UNFLUSHED):
+    if not model.__dict__.get(_UNFLUSHED):
+        return
+    session = instance_state(model).session
+    if session is None:
         return
     try:
         session.flush()
@@ -246,9 +253,9 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
         instance = model.__dict__
         created = instance.pop(_CREATED, None)
         pending = instance.pop(_UNFLUSHED, ())
-        state = sa_inspect(model)
-        if state.session is not session or state._deleted:
-            continue
+        state = instance_state(model)
+        if state.session is not session or flush_context.is_deleted(state):
+            continue  # expunged, or deleted in this very flush: nothing to record
         key = tuple(state.mapper.primary_key_from_instance(model))
         table = getattr(type(model), "history_table", None)
         if table is not None and created is not None:
@@ -260,6 +267,8 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
                 rows.append((table, history.transition_row(final)))
     if not flushed and not rows:
         return
+    # Per model in order; across the models of one flush, in the order they happened.
+    flushed.sort(key=lambda entry: entry[0].occurred_at)
     connection = session.connection()
     history.write(connection, rows)
     if transition_flushed.receivers:
@@ -339,7 +348,7 @@ def send_committed(records: list[TransitionRecord]) -> None:
     Every receiver runs; then the errors of classes whose ``receiver_errors`` is
     ``"raise"`` are raised as one ReceiverError, the others logged. The commit stands.
     """
-    wrapper = _greenlet_wrapper()
+    wrapper = _greenlet_wrapper() if transition_committed.receivers or routed else None
     raising: list[Exception] = []
     logging: list[Exception] = []
     for record in records:

@@ -33,9 +33,10 @@ from enum import Enum
 
 from transitions import Machine
 
+from ..dispatch import SignalNamespace, WorkflowSignal
 from ..errors import StateSignalsError, WorkflowLookupError
-from ..mixin import condition_label, state_name
-from ..receivers import SignalNamespace, WorkflowSignal, class_signals, forget_class_signals
+from ..naming import condition_label, state_name
+from ..routes import clear_routes
 from ..signals import signals as workflow_signals
 from ..signals import transition_committed, transition_flushed
 
@@ -282,10 +283,7 @@ def disconnect_all() -> None:
         recorder.stop()
     for signal in (*workflow_signals.values(), transition_committed, transition_flushed):
         t.cast(WorkflowSignal, signal).disconnect_all()
-    for by_name in list(class_signals.values()):
-        for signal in list(by_name.values()):
-            signal.disconnect_all()
-    forget_class_signals()
+    clear_routes()
     durable = sys.modules.get("statesignals.outbox.durable")
     if durable is not None:  # only loaded where durable receivers are used
         durable.forget_durable_routes()

@@ -1,0 +1,330 @@
+"""Signals for ``transitions.extensions.asyncio`` (``AsyncMachine``, ``HierarchicalAsyncMachine``).
+
+Their states, conditions and events are coroutines; the signaling versions here
+await :meth:`~statesignals.dispatch.WorkflowSignal.send_payload_async`, which awaits
+coroutine receivers and calls plain ones, at the same points where the
+synchronous classes send. :class:`AsyncMachineHooks` routes each signal with the
+same step as a synchronous machine (which signals, which payload) and differs
+only in awaiting the sends; it also keeps one receiver-error scope per task.
+
+A trigger that ``transitions`` cancels because a newer trigger of the same model
+is about to change its state sends no ``transition_completed``: it never got
+there, and the cancellation is not a failure of the model's callbacks, so no
+``transition_failed`` either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as c
+import typing as t
+from collections import deque
+
+from transitions.core import EventData, State
+from transitions.extensions.asyncio import (
+    AsyncCondition,
+    AsyncEvent,
+    AsyncEventData,
+    AsyncState,
+    AsyncTransition,
+    NestedAsyncEvent,
+    NestedAsyncState,
+    NestedAsyncTransition,
+)
+
+from ..dispatch import WorkflowSignal
+from ..errors import ReceiverError
+from ..naming import state_name
+from ..routes import listened, listens, routed
+from ..scope import PendingReceiverErrors, current_task, pending_receiver_errors
+from ..signals import state_entered, state_exited, transition_completed
+from .core import bind_next_methods, completion, record_refusal
+from .diagrams import GraphStandIn, lacks_graph
+from .nesting import NestedMachineHooks, record_transition_names
+from .protocol import SignalingMachineProtocol
+
+
+class SignalingAsyncState(AsyncState):
+    """An async state that sends ``state_exited`` and ``state_entered``."""
+
+    _next_enter: t.Callable[[AsyncEventData], t.Awaitable[None]]
+    _next_exit: t.Callable[[AsyncEventData], t.Awaitable[None]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingAsyncState, "enter", "exit")
+
+    async def enter(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
+        await self._next_enter(event_data)
+        if state_entered.receivers or (
+            routed and listens(type(event_data.model), state_entered.name)
+        ):
+            machine: SignalingMachineProtocol = event_data.machine
+            await machine._send_state_signal_async(state_entered, self, event_data)
+
+    async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
+        await self._next_exit(event_data)
+        if state_exited.receivers or (
+            routed and listens(type(event_data.model), state_exited.name)
+        ):
+            machine: SignalingMachineProtocol = event_data.machine
+            await machine._send_state_signal_async(state_exited, self, event_data)
+
+
+bind_next_methods(SignalingAsyncState, SignalingAsyncState, "enter", "exit")
+
+
+class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
+    """A nested async state; its signals carry its full name."""
+
+
+class SignalingAsyncCondition(AsyncCondition):
+    """An async guard that records its label on the event data when it refuses."""
+
+    _next_check: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingAsyncCondition, "check")
+
+    async def check(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
+        if await self._next_check(event_data):
+            return True
+        record_refusal(event_data, self)
+        return False
+
+
+bind_next_methods(SignalingAsyncCondition, SignalingAsyncCondition, "check")
+
+
+class SignalingAsyncTransition(AsyncTransition):
+    """An async transition whose guards report which of them refused."""
+
+    condition_cls = SignalingAsyncCondition
+
+    def _change_state(self, event_data: AsyncEventData) -> t.Awaitable[None]:  # type: ignore[override]
+        if lacks_graph(event_data):
+            return self._change_state_without_graph(event_data)
+        return t.cast(t.Awaitable[None], super()._change_state(event_data))
+
+    async def _change_state_without_graph(self, event_data: AsyncEventData) -> None:
+        # An async graph machine styles the model's graph unconditionally; instances
+        # of a SignalingMachine share the machine without being added to it, so
+        # have none: a stand-in takes the styling while the state changes.
+        graphs = event_data.machine.model_graphs
+        graphs[id(event_data.model)] = GraphStandIn()
+        try:
+            await super()._change_state(event_data)
+        finally:
+            del graphs[id(event_data.model)]
+
+
+class SignalingNestedAsyncTransition(SignalingAsyncTransition, NestedAsyncTransition):  # type: ignore[misc]
+    """A nested async transition whose guards report which of them refused."""
+
+
+class SignalingAsyncEvent(AsyncEvent):
+    """An async event that reports how its trigger ended."""
+
+    _next__process: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+    _next__trigger: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingAsyncEvent, "_process", "_trigger")
+
+    async def _process(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
+        result = await self._next__process(event_data)
+        if event_data.result and listened(
+            transition_completed, event_data.model, event_data.event.name
+        ):
+            machine: SignalingMachineProtocol = event_data.machine
+            await machine._send_completed_async(event_data)
+        return result
+
+    async def _trigger(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
+        # Reporting is skipped when no signal has a receiver: it would send nothing.
+        try:
+            result = await self._next__trigger(event_data)
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            if event_data.error is not None and WorkflowSignal.connected:
+                machine: SignalingMachineProtocol = event_data.machine
+                await machine._report_unsuccessful_async(event_data)
+            raise
+        if (
+            not result
+            and WorkflowSignal.connected
+            and not isinstance(event_data.error, asyncio.CancelledError)
+        ):
+            machine = event_data.machine
+            await machine._report_unsuccessful_async(event_data)
+        return result
+
+
+bind_next_methods(SignalingAsyncEvent, SignalingAsyncEvent, "_process", "_trigger")
+
+
+class SignalingNestedAsyncEvent(NestedAsyncEvent):
+    """A nested async event that records the transition it made in each region."""
+
+    async def _process(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
+        result = await super()._process(event_data)
+        record_transition_names(event_data)
+        return result
+
+
+class AsyncMachineHooks(NestedMachineHooks):
+    """The hooks of an asyncio machine: awaited sends, one receiver-error scope per task.
+
+    On a synchronous machine every method here hands over to the synchronous hooks.
+    """
+
+    _next_process_context: t.Callable[
+        [t.Callable[[], t.Any], object], c.Coroutine[t.Any, t.Any, bool]
+    ]
+    _next__process_async: t.Callable[
+        [t.Callable[[], t.Any], object], c.Coroutine[t.Any, t.Any, bool]
+    ]
+
+    def process_context(
+        self, func: t.Callable[[], t.Any], model: object
+    ) -> c.Coroutine[t.Any, t.Any, bool]:
+        """``AsyncMachine.process_context`` in a receiver-error scope of its own task.
+
+        Returns the coroutine to await (no extra coroutine while nobody listens).
+        """
+        if not WorkflowSignal.connected:
+            return self._next_process_context(func, model)
+        pending = pending_receiver_errors.get()
+        if pending is not None and pending.owner is current_task():
+            return self._next_process_context(func, model)
+        return self._process_outermost_context(func, model)
+
+    async def _process_outermost_context(self, func: t.Callable[[], t.Any], model: object) -> bool:
+        with self._receiver_error_scope() as pending:
+            result = await self._next_process_context(func, model)
+        if pending:
+            self._surface_receiver_errors(pending)
+        return result
+
+    def _process_async(
+        self, trigger: t.Callable[[], t.Any], model: object
+    ) -> c.Coroutine[t.Any, t.Any, bool]:
+        """``AsyncMachine._process_async``, also for models the machine does not hold.
+
+        With ``queued="model"`` transitions keeps a queue per added model;
+        instances of a :class:`~statesignals.SignalingMachine` are never added, so
+        each gets a queue while it has events to process.
+        """
+        machine: t.Any = self
+        if machine.has_queue != "model" or id(model) in machine._transition_queue_dict:
+            return self._next__process_async(trigger, model)
+        return self._process_with_own_queue(trigger, model)
+
+    async def _process_with_own_queue(self, trigger: t.Callable[[], t.Any], model: object) -> bool:
+        queues: dict[int, deque[t.Any]] = t.cast(t.Any, self)._transition_queue_dict
+        queues[id(model)] = deque()
+        try:
+            return await self._next__process_async(trigger, model)
+        finally:
+            if not queues.get(id(model)):
+                queues.pop(id(model), None)
+
+    def _receiver_error_scope(self) -> PendingReceiverErrors:
+        pending = PendingReceiverErrors()
+        pending.owner = current_task() if self._asynchronous else None
+        return pending
+
+    # Sending: the routing step of every machine, then awaited sends.
+
+    async def _send_async(
+        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+    ) -> None:
+        sending, payload = self._route(signal, name, event_data, extra)
+        model = event_data.model
+        for each in sending:
+            try:
+                await each.send_payload_async(model, payload)
+            except ReceiverError as group:
+                self._defer_from(each, payload, group)
+
+    async def _send_state_signal_async(
+        self, signal: WorkflowSignal, state: State, event_data: EventData
+    ) -> None:
+        name = state_name(state)
+        await self._send_async(signal, name, event_data, state=name)
+
+    async def _send_completed_async(self, event_data: EventData) -> None:
+        trigger = event_data.event.name
+        await self._send_async(transition_completed, trigger, event_data, **completion(event_data))
+
+    async def _report_unsuccessful_async(self, event_data: EventData) -> None:
+        signal, extra = self._unsuccessful(event_data)
+        await self._send_async(signal, event_data.event.name, event_data, **extra)
+
+    # Nested asyncio machines.
+
+    def _trigger_event(self, event_data: EventData, trigger: str) -> t.Any:
+        if not self._asynchronous:
+            return NestedMachineHooks._trigger_event(self, event_data, trigger)
+        return self._trigger_event_async(event_data, trigger)
+
+    async def _trigger_event_async(self, event_data: EventData, trigger: str) -> t.Any:
+        try:
+            result = await self._next__trigger_event(event_data, trigger)
+        except BaseException:
+            if event_data.error is not None:
+                await self._report_unsuccessful_nested_async(event_data, trigger)
+            raise
+        if not result:
+            await self._report_unsuccessful_nested_async(event_data, trigger)
+        return result
+
+    def _trigger_event_nested(
+        self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
+    ) -> t.Any:
+        if not self._asynchronous:
+            return NestedMachineHooks._trigger_event_nested(self, event_data, trigger, _state_tree)
+        return self._trigger_event_nested_async(event_data, trigger, _state_tree)
+
+    async def _trigger_event_nested_async(
+        self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
+    ) -> t.Any:
+        result = await self._next__trigger_event_nested(event_data, trigger, _state_tree)
+        if _state_tree is None:
+            event_data.regions_result = result  # type: ignore[attr-defined]
+            if result and listened(transition_completed, event_data.model, trigger):
+                await self._send_completed_async(event_data)
+        return result
+
+    async def _report_unsuccessful_nested_async(self, event_data: EventData, trigger: str) -> None:
+        found = self._unsuccessful_nested(event_data, trigger)
+        if found is not None:
+            event_data.event = self._named_event(event_data, trigger)
+            await self._send_async(found[0], trigger, event_data, **found[1])
+
+
+SIGNALING_VARIANTS: dict[type, type] = {
+    NestedAsyncState: SignalingNestedAsyncState,
+    AsyncState: SignalingAsyncState,
+    AsyncCondition: SignalingAsyncCondition,
+    NestedAsyncTransition: SignalingNestedAsyncTransition,
+    AsyncTransition: SignalingAsyncTransition,
+    NestedAsyncEvent: SignalingNestedAsyncEvent,
+    AsyncEvent: SignalingAsyncEvent,
+}
+"""Signaling classes for the classes of ``transitions.extensions.asyncio``."""
+
+__all__ = [
+    "SIGNALING_VARIANTS",
+    "AsyncMachineHooks",
+    "SignalingAsyncCondition",
+    "SignalingAsyncEvent",
+    "SignalingAsyncState",
+    "SignalingAsyncTransition",
+    "SignalingNestedAsyncEvent",
+    "SignalingNestedAsyncState",
+    "SignalingNestedAsyncTransition",
+]

@@ -1,0 +1,204 @@
+"""Signals for ``transitions.extensions.nesting`` (``HierarchicalMachine``).
+
+A nested state's name is its full path (``shipping_packed`` with the default
+separator): ``NestedState.name`` is scoped while its callbacks run, so the
+state signals carry full names as they are. What differs from a flat machine
+is how a trigger runs: ``HierarchicalMachine.trigger_event`` visits every
+(parallel) region and calls ``NestedEvent._process`` once per region that has a
+transition. The events here only record what happened; the machine
+(:class:`~statesignals.SignalingMixin`) sends ``transition_completed`` once per
+trigger, after every region, and reports denials with the reasons a flat
+machine gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import typing as t
+
+from transitions.core import Event, EventData, Machine, MachineError, Transition
+from transitions.extensions.nesting import (
+    NestedEvent,
+    NestedEventData,
+    NestedState,
+    NestedTransition,
+)
+
+from ..dispatch import WorkflowSignal
+from ..naming import model_state_name, state_name
+from ..routes import listened
+from ..signals import transition_completed, transition_denied, transition_failed
+from .core import CoreMachineHooks, SignalingState, SignalingTransition, denial
+from .protocol import SignalingMachineProtocol
+
+
+class SignalingNestedState(SignalingState, NestedState):
+    """A nested state that sends ``state_exited`` and ``state_entered`` with its full name."""
+
+
+class SignalingNestedTransition(SignalingTransition, NestedTransition):
+    """A nested transition; also reports ``HierarchicalMachine.to_state`` moves."""
+
+    def execute(self, event_data: EventData) -> bool:
+        if isinstance(event_data.event, NestedEvent):
+            return super().execute(event_data)
+        # HierarchicalMachine.to_state runs a transition outside any event: it is
+        # the outermost trigger, and nothing else reports its completion.
+        machine: SignalingMachineProtocol = event_data.machine
+        return machine._outermost(functools.partial(self._move, event_data))
+
+    def _move(self, event_data: EventData) -> bool:
+        result = super().execute(event_data)
+        if result:
+            event_data.transition = self
+            if listened(transition_completed, event_data.model, event_data.event.name):
+                machine: SignalingMachineProtocol = event_data.machine
+                machine._send_completed(event_data)
+        return result
+
+
+def record_transition_names(event_data: EventData) -> None:
+    """Keep the full source and dest names of the first region's transition.
+
+    The machine is still scoped to the region here; by the time
+    ``transition_completed`` is sent it is back at the root.
+    """
+    if event_data.result and not hasattr(event_data, "transition_names"):
+        machine: SignalingMachineProtocol = event_data.machine
+        names = machine._qualified_names(t.cast(Transition, event_data.transition))
+        event_data.transition_names = names  # type: ignore[attr-defined]
+
+
+class SignalingNestedEvent(NestedEvent):
+    """A nested event that records the transition it made in each region."""
+
+    def _process(self, event_data: NestedEventData) -> t.Any:  # type: ignore[override]
+        result = super()._process(event_data)
+        record_transition_names(event_data)
+        return result
+
+
+class NestedMachineHooks(CoreMachineHooks):
+    """The hooks of a nested machine: one outcome per trigger, full state names.
+
+    ``HierarchicalMachine`` fires a trigger through ``_trigger_event``, which visits
+    every (parallel) region; ``transition_completed`` is sent once, after the last.
+    """
+
+    _next__trigger_event: t.Callable[[EventData, str], t.Any]
+    _next__trigger_event_nested: t.Callable[[EventData, str, dict[str, t.Any] | None], t.Any]
+
+    def _trigger_event(self, event_data: EventData, trigger: str) -> t.Any:
+        try:
+            result = self._next__trigger_event(event_data, trigger)
+        except BaseException:
+            if event_data.error is not None:
+                self._report_unsuccessful_nested(event_data, trigger)
+            raise
+        if not result:
+            self._report_unsuccessful_nested(event_data, trigger)
+        return result
+
+    def _trigger_event_nested(
+        self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
+    ) -> t.Any:
+        result = self._next__trigger_event_nested(event_data, trigger, _state_tree)
+        if _state_tree is None:
+            # The outermost call: every region has been visited, finalize_event is next.
+            event_data.regions_result = result  # type: ignore[attr-defined]
+            if result and listened(transition_completed, event_data.model, trigger):
+                self._send_completed(event_data)
+        return result
+
+    def _nested_payload(self, event_data: EventData, signal: WorkflowSignal) -> dict[str, t.Any]:
+        """The payload of a nested machine's signal: full source and dest names."""
+        payload = CoreMachineHooks._payload(self, event_data, signal)
+        payload["source"], payload["dest"] = self._nested_names(event_data, signal)
+        return payload
+
+    def _nested_names(self, event_data: EventData, signal: WorkflowSignal) -> tuple[str, str]:
+        """Full source and dest names for a signal of a nested machine."""
+        if signal is transition_denied:
+            # The model did not move; name the state(s) it is in.
+            here = model_state_name(getattr(event_data.model, self.model_attribute))
+            return here, here
+        # Sent after every region ran: the names recorded in the first region.
+        recorded = getattr(event_data, "transition_names", None)
+        if recorded is not None and signal is transition_completed:
+            return t.cast(tuple[str, str], recorded)
+        if event_data.transition is not None:
+            return self._qualified_names(event_data.transition)
+        here = state_name(event_data.state)
+        return here, here
+
+    def _qualified_names(self, transition: Transition) -> tuple[str, str]:
+        """Full names of a nested transition's source and dest, from the scope it runs in.
+
+        Sources are local to the scope; a dest is local when its first part is a
+        state of the scope and global otherwise, as ``NestedTransition`` resolves it.
+        """
+        prefix: list[str] = getattr(self, "prefix_path", [])
+        source, dest = transition.source, transition.dest
+        if not prefix:
+            return source, source if dest is None else dest
+        separator = self.state_cls.separator  # type: ignore[attr-defined]
+        scope = separator.join(prefix)
+        full_source = f"{scope}{separator}{source}"
+        if dest is None:
+            return full_source, full_source
+        local = dest.split(separator, 1)[0] in self.states
+        return full_source, f"{scope}{separator}{dest}" if local else dest
+
+    def _unsuccessful_nested(
+        self, event_data: EventData, trigger: str
+    ) -> tuple[WorkflowSignal, dict[str, t.Any]] | None:
+        """As :meth:`_unsuccessful`, for a trigger fired through ``trigger_event``.
+
+        None for a trigger name that no state of the machine knows: a flat machine
+        raises AttributeError for it before any event runs, and sends nothing either.
+        """
+        error = event_data.error
+        if isinstance(error, asyncio.CancelledError):
+            return None
+        if getattr(event_data, "regions_result", False) is None:
+            if not t.cast(t.Any, self).has_trigger(trigger):
+                return None
+            if not isinstance(error, MachineError):
+                here = getattr(event_data.model, self.model_attribute)
+                error = MachineError(
+                    f"{self.name}Can't trigger event '{trigger}' from state(s) {here}!"
+                )
+            return transition_denied, denial("invalid_trigger", [], error)
+        if error is not None:
+            return transition_failed, {"error": error}
+        refused = getattr(event_data, "failed_conditions", None) or []
+        return transition_denied, denial("conditions", list(refused), None)
+
+    def _report_unsuccessful_nested(self, event_data: EventData, trigger: str) -> None:
+        found = self._unsuccessful_nested(event_data, trigger)
+        if found is not None:
+            event_data.event = self._named_event(event_data, trigger)
+            self._send(found[0], trigger, event_data, **found[1])
+
+    def _named_event(self, event_data: EventData, trigger: str) -> Event:
+        # A trigger that no region accepted leaves event_data.event unset.
+        event = event_data.event
+        return event if event is not None else Event(trigger, t.cast(Machine, self))
+
+
+SIGNALING_VARIANTS: dict[type, type] = {
+    NestedState: SignalingNestedState,
+    NestedTransition: SignalingNestedTransition,
+    NestedEvent: SignalingNestedEvent,
+}
+"""Signaling classes for the classes of ``transitions.extensions.nesting``."""
+
+__all__ = [
+    "SIGNALING_VARIANTS",
+    "NestedMachineHooks",
+    "SignalingNestedEvent",
+    "SignalingNestedState",
+    "SignalingNestedTransition",
+    "record_transition_names",
+]
