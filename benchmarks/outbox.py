@@ -29,7 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from statesignals import Trigger
-from statesignals.outbox import DurableEvent, OutboxRelay, create_tables, engine_for, outbox_table
+from statesignals.databases import engine_for
+from statesignals.outbox import DurableEvent, OutboxRelay, create_tables, outbox_table
 from statesignals.outbox.durable import DurableRoute, disconnect_durable, outbox_rows
 from statesignals.sqlalchemy import PersistedWorkflow, state_column
 
