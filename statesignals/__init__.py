@@ -7,13 +7,24 @@ from importlib.metadata import PackageNotFoundError, version
 from transitions import MachineError
 
 from .analysis import Finding, validate
+from .committed import TransitionRecord
 from .declarative import AsyncTrigger, SignalingMachine, Trigger
 from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
+    DatabaseLockedError,
+    DetachedWorkflowError,
     DiagramError,
+    DurableReceiverError,
+    MissingVersionColumnError,
+    OutboxError,
+    OutboxPayloadError,
+    PersistenceError,
+    ProtectedStateError,
     ReceiverError,
+    StaleTransitionError,
     StateSignalsError,
+    UnknownStoredStateError,
     WorkflowDefinitionError,
     WorkflowFileError,
     WorkflowLookupError,
@@ -42,9 +53,11 @@ from .signals import (
     signals,
     state_entered,
     state_exited,
+    transition_committed,
     transition_completed,
     transition_denied,
     transition_failed,
+    transition_flushed,
 )
 
 try:
@@ -57,9 +70,11 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "signals",
     "state_entered",
     "state_exited",
+    "transition_committed",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "transition_flushed",
     # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -81,6 +96,8 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "AsyncTrigger",
     "SignalingMachine",
     "Trigger",
+    # Persistence: what a committed transition is.
+    "TransitionRecord",
     # Tools: analysis, diagrams, last transitions, workflow files.
     "Diagram",
     "Finding",
@@ -94,10 +111,20 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "validate",
     # Errors: every one is a StateSignalsError, except transitions' own MachineError.
     "AsyncReceiverError",
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
     "DiagramError",
+    "DurableReceiverError",
     "MachineError",
+    "MissingVersionColumnError",
+    "OutboxError",
+    "OutboxPayloadError",
+    "PersistenceError",
+    "ProtectedStateError",
     "ReceiverError",
+    "StaleTransitionError",
     "StateSignalsError",
+    "UnknownStoredStateError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",

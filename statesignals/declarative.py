@@ -28,6 +28,7 @@ from transitions import Machine
 from transitions.core import listify
 
 from .checks import check_workflow
+from .committed import connect_on_commit
 from .definition import WorkflowDefinition, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
 from .machines import SignalingCoreMachine, SignalingMixin
@@ -325,6 +326,31 @@ class SignalingMachine:
         """Connect the decorated receiver to ``transition_completed`` for ``trigger``."""
         cls._known(trigger, "trigger")
         return cls._connector(transition_completed.name, trigger, weak)
+
+    @classmethod
+    def on_commit(
+        cls, trigger: str, *, weak: bool = False, durable: bool = False
+    ) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_committed`` for ``trigger``.
+
+        It runs once the transition can no longer be undone: when the trigger returns,
+        or for a persisted model when the outermost database transaction commits.
+
+        ``durable=True`` makes it a durable receiver instead (:mod:`statesignals.outbox`):
+        each such transition writes an outbox row in its own database transaction, and
+        a worker runs the receiver, once, as ``receiver(event, session)``. It must be a
+        module-level function of a persisted workflow's receiver module.
+        """
+        cls._known(trigger, "trigger")
+
+        def connect(receiver: F) -> F:
+            if durable:
+                from .outbox.durable import connect_durable
+
+                return connect_durable(receiver, cls, trigger)
+            return connect_on_commit(cls, trigger, receiver, weak=weak)
+
+        return connect
 
     @classmethod
     def on_denied(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:

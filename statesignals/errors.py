@@ -56,6 +56,71 @@ class AsyncReceiverError(StateSignalsError, TypeError):
     """
 
 
+class PersistenceError(StateSignalsError):
+    """A persisted workflow (:mod:`statesignals.sqlalchemy`) cannot be loaded or written.
+
+    Messages name the model class, the table and the row's primary key.
+    """
+
+
+class StaleTransitionError(PersistenceError):
+    """A trigger's row was changed (or deleted) by someone else since it was loaded.
+
+    Raised when the trigger returns, from the flush that writes the change; the
+    SQLAlchemy error is chained. Nothing of the trigger was written: roll the session
+    back and rerun the unit of work with fresh rows
+    (:func:`~statesignals.sqlalchemy.retry_on_conflict` does).
+    ``expected_version`` is the version the row had when loaded; ``found_version`` the
+    one in the database now (None when the row is gone).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model_class: type | None = None,
+        primary_key: tuple[object, ...] | None = None,
+        trigger: str | None = None,
+        expected_version: int | None = None,
+        found_version: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.model_class = model_class
+        self.primary_key = primary_key
+        self.trigger = trigger
+        self.expected_version = expected_version
+        self.found_version = found_version
+
+
+class DatabaseLockedError(PersistenceError):
+    """SQLite gave up waiting for another connection's write lock ("database is locked").
+
+    Like a :class:`StaleTransitionError`, it means a concurrent writer won: roll back and
+    rerun the unit of work (:func:`~statesignals.sqlalchemy.retry_on_conflict` does).
+    """
+
+
+class UnknownStoredStateError(PersistenceError, LookupError):
+    """A row holds a state that its workflow does not have (renamed or removed states)."""
+
+
+class ProtectedStateError(PersistenceError, AttributeError):
+    """A protected state column was assigned directly instead of through a trigger."""
+
+
+class DetachedWorkflowError(PersistenceError):
+    """A trigger was fired on a persisted model that no session holds any more.
+
+    Its row may have changed since it was loaded, and its change could not be written:
+    load it again in a session (or ``session.add()`` it back) and fire the trigger there.
+    """
+
+
+class MissingVersionColumnError(PersistenceError):
+    """The table of a persisted workflow has no version column (an existing table that was
+    not migrated): add it, as ``docs/persistence.md`` shows for Alembic."""
+
+
 class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
     """One or more receivers raised while a trigger was processed.
 
@@ -71,11 +136,43 @@ class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
         return ReceiverError(self.message, excs)
 
 
+class DurableReceiverError(StateSignalsError, TypeError):
+    """A durable receiver cannot be imported by name where it must run.
+
+    Workers import a durable receiver from its module by its qualified name, so
+    it must be a function defined at the top level of a module: not a lambda, a
+    function local to another, or a bound method. Raised when it is connected.
+    """
+
+
+class OutboxPayloadError(StateSignalsError, TypeError):
+    """A transition bound for a durable receiver carries a payload JSON cannot encode.
+
+    Raised when the trigger is called, before the state changes or anything is
+    written, naming the model class, the trigger and the value at fault.
+    """
+
+
+class OutboxError(StateSignalsError):
+    """The outbox cannot do what was asked: an unknown event id, a receiver that
+    cannot be imported, a database without the outbox tables."""
+
+
 __all__ = [
     "AsyncReceiverError",
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
     "DiagramError",
+    "DurableReceiverError",
+    "MissingVersionColumnError",
+    "OutboxError",
+    "OutboxPayloadError",
+    "PersistenceError",
+    "ProtectedStateError",
     "ReceiverError",
+    "StaleTransitionError",
     "StateSignalsError",
+    "UnknownStoredStateError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",

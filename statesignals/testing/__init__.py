@@ -25,6 +25,7 @@ trigger arguments and an ``arrange`` hook that set up that data.
 from __future__ import annotations
 
 import collections.abc as c
+import sys
 import typing as t
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from ..errors import StateSignalsError, WorkflowLookupError
 from ..naming import condition_label, state_name
 from ..routes import clear_routes
 from ..signals import signals as workflow_signals
+from ..signals import transition_committed, transition_flushed
 
 Model = t.TypeVar("Model")
 StateName = str | Enum
@@ -279,9 +281,12 @@ def disconnect_all() -> None:
     """
     for recorder in reversed(_active_recorders):
         recorder.stop()
-    for signal in workflow_signals.values():
+    for signal in (*workflow_signals.values(), transition_committed, transition_flushed):
         t.cast(WorkflowSignal, signal).disconnect_all()
     clear_routes()
+    durable = sys.modules.get("statesignals.outbox.durable")
+    if durable is not None:  # only loaded where durable receivers are used
+        durable.forget_durable_routes()
 
 
 # Paths through a workflow.

@@ -1,0 +1,299 @@
+"""Durable receivers on real Celery workers: Redis, RabbitMQ, and Kombu's SQLAlchemy
+transport (no broker server at all), with the faults the outbox is there to survive.
+
+Each fault test ends by printing its count: N events in, N effects out, 0 lost,
+0 doubled.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import typing as t
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from celery import Celery
+
+from statesignals.celery import TASK_NAME, CeleryPublisher
+from statesignals.outbox import OutboxRelay, RetryPolicy, status
+
+from .outbox_support import (
+    PREFIX,
+    REDIS_DB,
+    ROOT,
+    Worker,
+    child_environment,
+    commit_events,
+    effect_counts,
+    sqlite_database,
+    tally,
+    wait_for,
+)
+from .services import require_rabbitmq, require_redis
+
+
+def redis_url(base: str, port: int | None = None) -> str:
+    url = sa.make_url(base.replace("redis://", "redis+x://", 1))
+    if port is not None:
+        url = url.set(port=port)
+    return url.set(database=str(REDIS_DB)).render_as_string().replace("redis+x://", "redis://", 1)
+
+
+def publisher_app(broker: str) -> Celery:
+    app = Celery(f"{PREFIX}_publisher", broker=broker, set_as_current=False)
+    app.conf.broker_connection_retry_on_startup = False
+    return app
+
+
+@pytest.fixture
+def queue() -> str:
+    return f"{PREFIX}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> c.Iterator[tuple[str, sa.Engine]]:
+    url, engine = sqlite_database(tmp_path)
+    yield url, engine
+    engine.dispose()
+
+
+def redis_client(url: str) -> t.Any:
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def drop_redis_queue(url: str, queue: str) -> None:
+    client = redis_client(url)
+    client.delete(queue, f"_kombu.binding.{queue}")
+    client.close()
+
+
+def redis_idle(url: str, queue: str) -> bool:
+    """Nothing waiting in the queue and nothing delivered but unacknowledged."""
+    client = redis_client(url)
+    try:
+        return bool(client.llen(queue) == 0 and client.hlen("unacked") == 0)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_broker(queue: str) -> c.Iterator[str]:
+    url = redis_url(require_redis())
+    yield url
+    drop_redis_queue(url, queue)
+
+
+def relay_for(engine: sa.Engine, broker: str, queue: str, **options: t.Any) -> OutboxRelay:
+    options.setdefault("poll_interval", 0.05)
+    return OutboxRelay(engine, CeleryPublisher(publisher_app(broker), queue=queue), **options)
+
+
+def run_through_worker(
+    broker: str,
+    queue: str,
+    tmp_path: Path,
+    url: str,
+    engine: sa.Engine,
+    label: str,
+    models: int = 25,
+) -> None:
+    ids = commit_events(engine, range(models), transitions=2)
+    with Worker(broker, url, queue, tmp_path):
+        published = relay_for(engine, broker, queue).drain(timeout=60)
+        wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
+    assert published == len(ids)
+    assert tally(label, ids, engine) == (len(ids), 0, 0)
+
+
+def test_worker_on_redis_runs_every_event_once(redis_broker, queue, tmp_path, database):
+    url, engine = database
+    run_through_worker(redis_broker, queue, tmp_path, url, engine, "Redis worker")
+
+
+def test_worker_on_rabbitmq_runs_every_event_once(queue, tmp_path, database):
+    broker = require_rabbitmq()
+    url, engine = database
+    try:
+        run_through_worker(broker, queue, tmp_path, url, engine, "RabbitMQ worker")
+    finally:
+        with publisher_app(broker).connection_for_write() as connection:
+            channel = connection.default_channel
+            channel.queue_delete(queue)
+            channel.exchange_delete(queue)
+
+
+def test_worker_on_kombu_sqlalchemy_transport_needs_no_broker_server(queue, tmp_path, database):
+    url, engine = database
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.db'}"
+    # The transport polls a table: a few events show it works end to end.
+    run_through_worker(broker, queue, tmp_path, url, engine, "Kombu SQLAlchemy transport", models=5)
+
+
+def test_tasks_carry_the_event_id_as_task_id_and_json_bodies(redis_broker, queue, database):
+    _, engine = database
+    (event_id,) = commit_events(engine, [1])
+    relay_for(engine, redis_broker, queue).drain(timeout=30)
+    client = redis_client(redis_broker)
+    try:
+        import json
+
+        (raw,) = client.lrange(queue, 0, -1)
+    finally:
+        client.close()
+    message = json.loads(raw)
+    assert message["headers"]["id"] == event_id
+    assert message["headers"]["task"] == TASK_NAME
+    assert message["content-type"] == "application/json"
+
+
+# Faults.
+
+
+KILL_RELAY = """
+import os, signal, sys
+from statesignals.celery import CeleryPublisher
+from statesignals.outbox import OutboxRelay, engine_for
+from celery import Celery
+
+class KilledAfterPublishing(CeleryPublisher):
+    def publish_all(self, events, engine):
+        super().publish_all(events, engine)
+        # Between publishing and marking published: the worst moment to die.
+        os.kill(os.getpid(), signal.SIGKILL)
+
+database, broker, queue = sys.argv[1:4]
+app = Celery("killed_relay", broker=broker)
+OutboxRelay(engine_for(database), KilledAfterPublishing(app, queue=queue), lease=1.0).drain()
+"""
+
+
+def test_relay_killed_between_publish_and_mark(redis_broker, queue, tmp_path, database):
+    url, engine = database
+    ids = commit_events(engine, range(40))
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_RELAY, url, redis_broker, queue],
+        cwd=ROOT,
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with engine.connect() as connection:
+        assert status(connection).published == 0  # published, never marked
+    with Worker(redis_broker, url, queue, tmp_path):
+        # Once the dead relay's lease runs out, another publishes the rows again.
+        relay_for(engine, redis_broker, queue, lease=1.0).drain(timeout=60)
+        wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
+        wait_for(lambda: redis_idle(redis_broker, queue), "the second copies to be consumed")
+    assert tally("relay SIGKILLed between publish and mark", ids, engine) == (len(ids), 0, 0)
+
+
+def test_worker_killed_during_a_task(redis_broker, queue, tmp_path, database):
+    url, engine = database
+    ids = commit_events(engine, range(10))
+    hold = tmp_path / "hold"
+    hold.touch()
+    with Worker(redis_broker, url, queue, tmp_path):
+        relay_for(engine, redis_broker, queue).drain(timeout=60)
+        wait_for(lambda: any(tmp_path.glob("started-*")), "a task to start")
+        (started,) = tmp_path.glob("started-*")
+        pid = int(started.name.removeprefix("started-"))
+        os.kill(pid, signal.SIGKILL)  # the pool process running the receiver
+        hold.unlink()
+        wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
+        wait_for(lambda: redis_idle(redis_broker, queue), "the queue to empty")
+    counts = effect_counts(engine)
+    assert counts[started.read_text()] == 1  # the killed task ran again, to completion
+    assert tally("worker SIGKILLed during a task", ids, engine) == (len(ids), 0, 0)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class OwnRedis:
+    """A redis-server of the test's own (on a free port), to stop and start at will."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(self._up, "the test's redis-server to accept connections", timeout=20)
+
+    def _up(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+
+def test_broker_stopped_while_events_keep_committing(queue, tmp_path, database):
+    require_redis()
+    url, engine = database
+    broker_dir = tmp_path / "redis"
+    broker_dir.mkdir()
+    broker = OwnRedis(broker_dir)
+    broker.start()
+    broker_url = f"redis://127.0.0.1:{broker.port}/{REDIS_DB}"
+    ids: list[str] = []
+    relay = relay_for(engine, broker_url, queue, policy=RetryPolicy(initial=0.2, maximum=2.0))
+    relaying = threading.Thread(target=relay.run)
+    try:
+        with Worker(broker_url, url, queue, tmp_path):
+            relaying.start()
+            for batch in range(12):
+                ids += commit_events(engine, range(batch * 5, batch * 5 + 5))
+                if batch == 3:
+                    broker.stop()
+                    outage = time.monotonic()
+                if batch == 9:
+                    time.sleep(max(0.0, 4.0 - (time.monotonic() - outage)))
+                    broker.start()  # same port, same append-only file
+                time.sleep(0.2)
+            wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect", 90)
+            wait_for(lambda: redis_idle(broker_url, queue), "the queue to empty")
+    finally:
+        relay.stop()
+        if relaying.is_alive():
+            relaying.join()
+        broker.stop()
+    assert relay.metrics.failed > 0  # the outage was seen, and backed off from
+    assert tally("broker stopped for 4 s while committing", ids, engine) == (len(ids), 0, 0)

@@ -1,0 +1,159 @@
+"""PersistedWorkflow: a SQLAlchemy mapped class that is a workflow model."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from sqlalchemy import String, select, text, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from statesignals import (
+    ProtectedStateError,
+    UnknownStoredStateError,
+    WorkflowDefinitionError,
+)
+from statesignals.sqlalchemy import PersistedWorkflow
+
+from .persisted_models import Order, Priority, Shipment, Ticket
+from .persistence_fixtures import engine, postgres_engine, sessions
+
+__all__ = ["engine", "postgres_engine", "sessions"]
+
+Sessions = sessionmaker[Session]
+
+
+def test_new_rows_start_in_the_initial_state_at_version_one(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        assert (order.state, order.version) == ("pending", 1)
+        session.flush()
+        key = order.id
+    with sessions() as session:
+        query = text("SELECT state, version FROM orders WHERE id = :id")
+        stored = session.execute(query, {"id": key}).one()
+    assert tuple(stored) == ("pending", 1)
+
+
+def test_loaded_rows_are_working_models(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        session.add(Order(customer="grace"))
+    with sessions() as session, session.begin():
+        order = session.scalars(select(Order).where(Order.customer == "grace")).one()
+        assert order.is_pending()
+        assert order.may_pay()
+        assert order.pay()
+        assert order.trigger("ship")
+    with sessions() as session:
+        order = session.scalars(select(Order).where(Order.customer == "grace")).one()
+        assert (order.state, order.version) == ("shipped", 3)
+
+
+def test_the_trigger_flushes_when_it_returns(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        order.pay()
+        assert not session.dirty and not session.new
+        query = text("SELECT state, version FROM orders WHERE id = :id")
+        row = session.execute(query, {"id": order.id}).one()
+        assert tuple(row) == ("paid", 2)
+
+
+def test_internal_transitions_count_a_version(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        order.note()
+        assert (order.state, order.version) == ("pending", 2)
+
+
+def test_enum_states_are_stored_by_name_in_a_string_column(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        ticket = Ticket()
+        session.add(ticket)
+        ticket.escalate()
+        session.flush()
+        key = ticket.id
+    with sessions() as session:
+        stored = session.execute(text("SELECT status FROM tickets WHERE id = :id"), {"id": key})
+        assert stored.scalar_one() == "HIGH"
+        loaded = session.get(Ticket, key)
+        assert loaded is not None
+        assert loaded.status is Priority.HIGH
+        assert loaded.may_close()
+    assert Ticket.__table__.c.status.type.impl.__class__.__name__ == "String"  # type: ignore[attr-defined]
+
+
+def test_unknown_stored_state_fails_on_load_naming_table_key_and_value(
+    sessions: Sessions,
+) -> None:
+    with sessions() as session, session.begin():
+        ticket = Ticket()
+        session.add(ticket)
+        session.flush()
+        key = ticket.id
+    with sessions() as session, session.begin():
+        session.execute(update(Ticket).values(status="MEDIUM"))
+    with sessions() as session, pytest.raises(UnknownStoredStateError) as raised:
+        session.get(Ticket, key)
+    message = str(raised.value)
+    assert f"tickets row {key}" in message
+    assert "'MEDIUM'" in message
+    assert "Ticket" in message
+
+
+def test_protected_state_refuses_direct_assignment(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        ticket = Ticket()
+        session.add(ticket)
+        with pytest.raises(ProtectedStateError, match=r"Ticket\.status is protected"):
+            ticket.status = Priority.CLOSED
+        assert ticket.status is Priority.LOW
+        ticket.close()
+        assert ticket.status.name == "CLOSED"
+
+
+def test_protected_state_may_be_set_by_the_constructor() -> None:
+    ticket = Ticket(status=Priority.HIGH)
+    assert ticket.status is Priority.HIGH
+    with pytest.raises(ProtectedStateError):
+        ticket.status = Priority.LOW
+
+
+def test_constructor_refuses_a_state_the_workflow_does_not_have() -> None:
+    with pytest.raises(UnknownStoredStateError, match="'lost' is not a state"):
+        Order(state="lost")
+
+
+def test_nested_workflows_store_the_full_state_name(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        shipment = Shipment()
+        session.add(shipment)
+        shipment.dispatch()
+        shipment.transfer()
+        session.flush()
+        key = shipment.id
+    with sessions() as session, session.begin():
+        stored = session.execute(text("SELECT state FROM shipments WHERE id = :id"), {"id": key})
+        assert stored.scalar_one() == "transit_sea"
+        loaded = session.get(Shipment, key)
+        assert loaded is not None
+        assert loaded.is_transit_sea()
+        loaded.deliver()
+        assert (loaded.state, loaded.version) == ("delivered", 4)
+
+
+def test_a_state_attribute_that_is_not_a_column_is_a_definition_error() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    with pytest.raises(WorkflowDefinitionError, match="declare state: Mapped"):
+
+        class Broken(PersistedWorkflow, Base):
+            __tablename__ = "broken"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            label: Mapped[str] = mapped_column(String(10))
+            states: t.ClassVar[list[str]] = ["a", "b"]
+            initial = "a"
