@@ -5,6 +5,8 @@
     statesignals diagram examples.orders.models:Order -o order.svg
     statesignals validate examples/workflows/order.yaml --base examples.workflows.rules:OrderRules
     statesignals describe examples/workflows/support_ticket.json
+    statesignals relay --database sqlite:///shop.db --celery shop.tasks:app
+    statesignals outbox status --database sqlite:///shop.db
 
 A TARGET is ``module:Class`` (a :class:`~statesignals.SignalingMachine`
 subclass) or a workflow file (``.json``, ``.yaml``, ``.yml``). Errors are one
@@ -27,6 +29,7 @@ from .definition import WorkflowDefinition
 from .diagrams import OUTPUT_FORMATS, Diagram, diagram, format_for
 from .errors import StateSignalsError
 from .files import class_name, definition_from, load_workflow, read_workflow
+from .outbox_commands import add_commands as add_outbox_commands
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
@@ -194,7 +197,7 @@ def parser() -> argparse.ArgumentParser:
     """The command-line parser (``statesignals --help``)."""
     main_parser = argparse.ArgumentParser(
         prog="statesignals",
-        description="Draw, validate and describe statesignals workflows.",
+        description="Draw, validate and describe statesignals workflows; relay their outbox.",
         epilog="TARGET is module:Class (a SignalingMachine subclass) or a .json/.yaml file.",
     )
     main_parser.add_argument(
@@ -255,6 +258,7 @@ def parser() -> argparse.ArgumentParser:
     )
     table.add_argument("target", metavar="TARGET")
     table.set_defaults(run=run_describe)
+    add_outbox_commands(commands)
     return main_parser
 
 

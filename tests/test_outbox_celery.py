@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from celery import Celery
 
 from statesignals.celery import TASK_NAME, CeleryPublisher
-from statesignals.outbox import OutboxRelay, RetryPolicy, status
+from statesignals.outbox import OutboxRelay, RetryPolicy, outbox_table, status
 
 from .outbox_support import (
+    FAILS,
     PREFIX,
     REDIS_DB,
     ROOT,
@@ -107,10 +108,28 @@ def run_through_worker(
     engine: sa.Engine,
     label: str,
     models: int = 25,
+    command_line: bool = False,
 ) -> None:
     ids = commit_events(engine, range(models), transitions=2)
     with Worker(broker, url, queue, tmp_path):
-        published = relay_for(engine, broker, queue).drain(timeout=60)
+        if command_line:
+            relay = subprocess.run(
+                [
+                    *(sys.executable, "-m", "statesignals", "relay", "--database", url),
+                    "--drain",
+                    *("--celery", "tests.outbox_worker_app:app", "--queue", queue),
+                    *("--poll-interval", "0.05"),
+                ],
+                cwd=ROOT,
+                env=child_environment(STATESIGNALS_TEST_BROKER=broker),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert relay.returncode == 0, relay.stderr
+            published = int(relay.stdout.split("'published': ")[1].split(",")[0])
+        else:
+            published = relay_for(engine, broker, queue).drain(timeout=60)
         wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
     assert published == len(ids)
     assert tally(label, ids, engine) == (len(ids), 0, 0)
@@ -125,7 +144,10 @@ def test_worker_on_rabbitmq_runs_every_event_once(queue, tmp_path, database):
     broker = require_rabbitmq()
     url, engine = database
     try:
-        run_through_worker(broker, queue, tmp_path, url, engine, "RabbitMQ worker")
+        # Relayed by the command, as operators run it.
+        run_through_worker(
+            broker, queue, tmp_path, url, engine, "RabbitMQ worker", command_line=True
+        )
     finally:
         with publisher_app(broker).connection_for_write() as connection:
             channel = connection.default_channel
@@ -155,6 +177,92 @@ def test_tasks_carry_the_event_id_as_task_id_and_json_bodies(redis_broker, queue
     assert message["headers"]["id"] == event_id
     assert message["headers"]["task"] == TASK_NAME
     assert message["content-type"] == "application/json"
+
+
+def test_events_of_each_model_take_effect_in_sequence_order(redis_broker, queue, tmp_path):
+    from sqlalchemy.orm import Session
+
+    from statesignals import transition_committed
+
+    from .outbox_models import Base, Parcel, count_shipment
+    from .outbox_support import effects
+
+    url, engine = sqlite_database(tmp_path)
+    Base.metadata.create_all(engine)
+    transition_committed.connect_durable(Parcel)(count_shipment)
+    with Session(engine) as session, session.begin():
+        parcels = [Parcel() for _ in range(100)]
+        session.add_all(parcels)
+        session.flush()
+        keys = [parcel.id for parcel in parcels]
+    relay = relay_for(engine, redis_broker, queue)
+    relaying = threading.Thread(target=relay.run)
+    with Worker(redis_broker, url, queue, tmp_path):
+        relaying.start()
+        try:
+            # Commits and publication interleave: the relay runs all along.
+            for _ in range(10):
+                for key in keys:
+                    with Session(engine) as session, session.begin():
+                        session.get_one(Parcel, key).advance()
+            wait_for(lambda: sum(effect_counts(engine).values()) >= 1000, "every effect", 120)
+        finally:
+            relay.stop()
+            relaying.join()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(effects.c.aggregate, effects.c.sequence).order_by(effects.c.id)
+        ).all()
+        ids = list(connection.execute(sa.select(outbox_table.c.event_id)).scalars())
+    observed: dict[str, list[int]] = {}
+    for aggregate, sequence in rows:
+        observed.setdefault(aggregate, []).append(sequence)
+    assert len(observed) == 100
+    out_of_order = [key for key, seen in observed.items() if seen != list(range(2, 12))]
+    print(f"\nordering: {len(observed)} models, {len(out_of_order)} with effects out of order")
+    assert out_of_order == []
+    assert tally("ordering, 100 models x 10 transitions (Redis worker)", ids, engine) == (
+        1000,
+        0,
+        0,
+    )
+    engine.dispose()
+
+
+def test_a_receiver_that_always_raises_on_a_worker_is_dead_lettered(
+    redis_broker, queue, tmp_path, database
+):
+    url, engine = database
+    failing = commit_events(engine, [1, 2], receiver=FAILS)
+    working = commit_events(engine, range(3, 23))
+    with Worker(redis_broker, url, queue, tmp_path):
+        relay = relay_for(engine, redis_broker, queue)
+        relaying = threading.Thread(target=relay.run)
+        relaying.start()
+        try:
+            # The worker records each failure on the row; the relay publishes it again
+            # until the worker's policy (3 attempts) dead-letters it.
+            wait_for(lambda: dead_count(engine) == 2, "both failing events to be dead")
+            wait_for(lambda: sum(effect_counts(engine).values()) >= 20, "the other effects")
+        finally:
+            relay.stop()
+            relaying.join()
+    with engine.connect() as connection:
+        attempts = connection.execute(
+            sa.select(outbox_table.c.attempts).where(outbox_table.c.dead_at.is_not(None))
+        ).scalars()
+        assert list(attempts) == [3, 3]
+    print(f"\nreceiver that always raises (worker): {len(failing)} dead-lettered after 3 attempts")
+    assert tally("receiver that always raises (worker): the others", working, engine) == (
+        20,
+        0,
+        0,
+    )
+
+
+def dead_count(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return status(connection).dead
 
 
 # Faults.

@@ -51,8 +51,9 @@ def _claim_inbox(session: Session, event: DurableEvent) -> bool:
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         statement = _INSERT_IGNORING_DUPLICATES[dialect](inbox_table).values(values)
-        result = session.execute(statement.on_conflict_do_nothing())
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        # RETURNING says whether the row went in (rowcount is not reliable across drivers).
+        inserted = statement.on_conflict_do_nothing().returning(inbox_table.c.event_id)
+        return session.execute(inserted).first() is not None
     try:
         with session.begin_nested():
             session.execute(inbox_table.insert().values(values))
