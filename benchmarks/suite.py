@@ -29,7 +29,7 @@ from statesignals import (
 )
 from statesignals.routes import route
 
-from . import diagrams
+from . import diagrams, outbox
 from .timing import Comparison, Statement, compare
 from .workflows import (
     PlainToggle,
@@ -541,6 +541,7 @@ LINES: tuple[c.Callable[[int], Row], ...] = (
     locked,
     statemachine_event,
     dot_for_500_states,
+    *outbox.LINES,
 )
 """Every line of the table, in the order printed."""
 

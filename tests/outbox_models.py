@@ -16,7 +16,7 @@ from statesignals import Trigger
 from statesignals.outbox import DurableEvent
 from statesignals.sqlalchemy import PersistedWorkflow, state_column
 
-from .outbox_support import effects
+from .outbox_support import effects, record_effect
 
 
 class Base(DeclarativeBase):
@@ -72,15 +72,7 @@ def notify_carrier(event: DurableEvent, session: Session) -> None:
 
 
 def count_shipment(event: DurableEvent, session: Session) -> None:
-    session.execute(
-        effects.insert().values(
-            event_id=event.event_id,
-            aggregate=json.dumps(event.primary_key),
-            sequence=event.sequence,
-            receiver=event.receiver,
-            pid=os.getpid(),
-        )
-    )
+    record_effect(event, session)
 
 
 class Carrier:

@@ -9,6 +9,7 @@ refused when it is connected, not when its first event fails on a worker.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import inspect
 import json
 import threading
@@ -69,17 +70,8 @@ def receiver_reference(function: t.Callable[..., t.Any]) -> str:
             f"durable receiver {function.__module__}.{label} is not defined at the top level "
             "of its module: a worker imports receivers by name; move it to module level"
         )
-    reference = reference_of(function)
-    try:
-        found = import_reference(reference)
-    except OutboxError:
-        found = None
-    if found is None or inspect.unwrap(found) is not inspect.unwrap(function):
-        raise DurableReceiverError(
-            f"durable receiver {reference} is not what importing {reference!r} gives: "
-            "a worker would run something else; connect it under the name it is defined by"
-        )
-    return reference
+    # Not imported here to compare: a decorator runs before its module binds the name.
+    return reference_of(function)
 
 
 def connect_durable(receiver: F, model_class: type, trigger: str | None = None) -> F:
@@ -183,6 +175,11 @@ def event_id_for(transition_id: uuid.UUID | str, receiver: str) -> str:
     return str(uuid.uuid5(base, receiver))
 
 
+@functools.lru_cache(maxsize=1024)
+def _aggregate_type(model_class: type) -> str:
+    return reference_of(model_class)
+
+
 def outbox_rows(
     routes: c.Sequence[DurableRoute],
     *,
@@ -197,7 +194,7 @@ def outbox_rows(
     payload: str,
 ) -> list[dict[str, t.Any]]:
     """The outbox rows, one per route, for one committed transition."""
-    aggregate_type = reference_of(model_class)
+    aggregate_type = _aggregate_type(model_class)
     aggregate_id = json.dumps(primary_key)
     occurred = naive_utc(occurred_at)
     now = utcnow()

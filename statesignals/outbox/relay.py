@@ -29,7 +29,15 @@ import sqlalchemy as sa
 from .events import DurableEvent, utcnow
 from .policy import RetryPolicy
 from .publishers import Publisher, PublishError
-from .store import claim, mark_published, next_due, record_failure, release, unfinished_count
+from .store import (
+    claim,
+    mark_published,
+    next_due,
+    record_failure,
+    release,
+    unfinished_count,
+    without_waiting_for_disk,
+)
 from .wakeup import PostgresListener, database_key, listens, subscribe, unsubscribe
 
 logger = logging.getLogger("statesignals.outbox.relay")
@@ -171,6 +179,7 @@ class OutboxRelay:
         """
         token = uuid.uuid4().hex
         with self.engine.begin() as connection:
+            without_waiting_for_disk(connection)
             rows = claim(
                 connection,
                 token=token,
@@ -189,6 +198,7 @@ class OutboxRelay:
             self._publish_failed(failure, token, ids, events)
             raise
         with self.engine.begin() as connection:
+            without_waiting_for_disk(connection)
             mark_published(connection, token, ids)
         self._published(events, time.perf_counter() - started)
         return len(rows)
@@ -217,6 +227,7 @@ class OutboxRelay:
     ) -> None:
         done = failure.published
         with self.engine.begin() as connection:
+            without_waiting_for_disk(connection)
             mark_published(connection, token, ids[:done])
             dead = record_failure(
                 connection, events[done].event_id, failure.error, self.policy, token=token

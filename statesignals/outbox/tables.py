@@ -47,16 +47,15 @@ outbox_table = sa.Table(
 )
 """One row per committed transition and durable receiver (see :mod:`statesignals.outbox`)."""
 
-# Relays scan only rows still to publish; ordering looks up earlier rows of one
-# aggregate and receiver by sequence.
+# Both indexes hold only the rows still to publish, so they stay small however long
+# the table grows: relays walk the first in id order and stop at a batch; the second
+# answers "is an earlier event of this model and receiver still unpublished?".
+_unfinished_rows = sa.and_(outbox_table.c.published_at.is_(None), outbox_table.c.dead_at.is_(None))
 sa.Index(
     "statesignals_outbox_pending",
-    outbox_table.c.available_at,
     outbox_table.c.id,
-    postgresql_where=sa.and_(
-        outbox_table.c.published_at.is_(None), outbox_table.c.dead_at.is_(None)
-    ),
-    sqlite_where=sa.and_(outbox_table.c.published_at.is_(None), outbox_table.c.dead_at.is_(None)),
+    postgresql_where=_unfinished_rows,
+    sqlite_where=_unfinished_rows,
 )
 sa.Index(
     "statesignals_outbox_aggregate",
@@ -64,6 +63,8 @@ sa.Index(
     outbox_table.c.aggregate_id,
     outbox_table.c.receiver,
     outbox_table.c.sequence,
+    postgresql_where=_unfinished_rows,
+    sqlite_where=_unfinished_rows,
 )
 
 inbox_table = sa.Table(

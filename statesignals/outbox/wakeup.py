@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import typing as t
+import weakref
 
 import sqlalchemy as sa
 
@@ -36,6 +37,19 @@ def database_key(url: sa.URL) -> str:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return "sqlite:" + os.path.realpath(url.database)
     return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+_engine_keys: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+
+
+def engine_key(engine: sa.Engine) -> str:
+    """:func:`database_key` of ``engine``'s URL, worked out once per engine (writers ask
+    for it in every transaction that writes an outbox row)."""
+    try:
+        return _engine_keys[engine]
+    except KeyError:
+        key = _engine_keys[engine] = database_key(engine.url)
+        return key
 
 
 def announce(key: str) -> None:
@@ -100,4 +114,12 @@ def listens(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
 
 
-__all__ = ["PostgresListener", "announce", "database_key", "listens", "subscribe", "unsubscribe"]
+__all__ = [
+    "PostgresListener",
+    "announce",
+    "database_key",
+    "engine_key",
+    "listens",
+    "subscribe",
+    "unsubscribe",
+]

@@ -26,11 +26,12 @@ from ..errors import DurableReceiverError
 from ..signals import transition_flushed
 from .durable import durable_routes, encode_payload, outbox_rows
 from .tables import outbox_table
-from .wakeup import announce, database_key
+from .wakeup import announce, engine_key
 
 _WROTE = "statesignals.outbox.wrote"
 """In ``session.info``: the database an outbox row was written to in this transaction."""
 
+_INSERT = outbox_table.insert()
 _lock = threading.Lock()
 _checked: set[tuple[int, str]] = set()
 """(id of a compiled machine, trigger) pairs whose transitions carry the payload check."""
@@ -126,8 +127,9 @@ def write_outbox_rows(
             transition.model_class, transition.trigger, transition.args, transition.kwargs
         ),
     )
-    connection.execute(outbox_table.insert(), rows)
-    session.info[_WROTE] = database_key(connection.engine.url)
+    # One row (the common case) goes as one statement, not as an executemany.
+    connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    session.info[_WROTE] = engine_key(connection.engine)
 
 
 @sa.event.listens_for(Session, "after_transaction_end")
