@@ -521,6 +521,28 @@ def dot_for_500_states(rounds: int) -> Row:
     )
 
 
+# Persisted workflows. Imported when their lines run: defining a persisted workflow
+# connects per-class receivers, which every later trigger of every model would check.
+
+
+def persisted_commit_sqlite(rounds: int) -> Row:
+    from .persistence import commit_sqlite
+
+    return commit_sqlite(rounds)
+
+
+def persisted_commit_postgres(rounds: int) -> Row:
+    from .persistence import commit_postgres
+
+    return commit_postgres(rounds)
+
+
+def persisted_racing_postgres(rounds: int) -> Row:
+    from .persistence import racing_postgres
+
+    return racing_postgres(rounds)
+
+
 LINES: tuple[c.Callable[[int], Row], ...] = (
     trigger_declarative,
     trigger_mixin,
@@ -541,6 +563,9 @@ LINES: tuple[c.Callable[[int], Row], ...] = (
     locked,
     statemachine_event,
     dot_for_500_states,
+    persisted_commit_sqlite,
+    persisted_commit_postgres,
+    persisted_racing_postgres,
     *outbox.LINES,
 )
 """Every line of the table, in the order printed."""

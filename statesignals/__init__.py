@@ -75,6 +75,7 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "transition_denied",
     "transition_failed",
     "transition_flushed",
+    "TransitionRecord",
     # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -96,8 +97,6 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "AsyncTrigger",
     "SignalingMachine",
     "Trigger",
-    # Persistence: what a committed transition is.
-    "TransitionRecord",
     # Tools: analysis, diagrams, last transitions, workflow files.
     "Diagram",
     "Finding",
@@ -111,21 +110,23 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "validate",
     # Errors: every one is a StateSignalsError, except transitions' own MachineError.
     "AsyncReceiverError",
-    "DatabaseLockedError",
-    "DetachedWorkflowError",
     "DiagramError",
-    "DurableReceiverError",
     "MachineError",
-    "MissingVersionColumnError",
-    "OutboxError",
-    "OutboxPayloadError",
-    "PersistenceError",
-    "ProtectedStateError",
     "ReceiverError",
-    "StaleTransitionError",
     "StateSignalsError",
-    "UnknownStoredStateError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",
+    # Errors of persisted workflows (statesignals.sqlalchemy).
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
+    "StaleTransitionError",
+    "UnknownStoredStateError",
+    # Errors of durable receivers (statesignals.outbox).
+    "DurableReceiverError",
+    "OutboxError",
+    "OutboxPayloadError",
 ]

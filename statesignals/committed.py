@@ -25,8 +25,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from blinker import ANY
-
 from .dispatch import WorkflowSignal
 from .errors import ReceiverError
 from .routes import route, routed, targets
@@ -104,7 +102,7 @@ class TransitionRecord:
 
 
 class CommittedSignal(WorkflowSignal):
-    """The ``transition_committed`` signal: connecting to it brings the bridge along.
+    """The ``transition_committed`` signal: while it has receivers, the bridge listens.
 
     ``completed`` is the ``transition_completed`` signal the bridge listens to.
     """
@@ -113,11 +111,11 @@ class CommittedSignal(WorkflowSignal):
         super().__init__(name, doc)
         self._completed = completed
 
-    def connect(self, receiver: F, sender: t.Any = ANY, weak: bool = True) -> F:
-        """Connect ``receiver`` (see :meth:`WorkflowSignal.connect`)."""
-        connected = super().connect(receiver, sender, weak)
-        self._completed.connect(bridge_to_committed, weak=False)
-        return connected
+    def _receivers_changed(self) -> None:
+        if self.receivers:
+            self._completed.connect(self.bridge, weak=False)
+        else:
+            self._completed.disconnect(self.bridge)
 
     def connect_durable(self, model_class: type, trigger: str | None = None) -> c.Callable[[F], F]:
         """Decorator: the receiver becomes a durable receiver (:mod:`statesignals.outbox`)
@@ -133,10 +131,11 @@ class CommittedSignal(WorkflowSignal):
 
         return connect
 
-    def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
-        super()._disconnect(receiver_id, sender_id)
-        if not self.receivers:
-            self._completed.disconnect(bridge_to_committed)
+    def connect_for(self, model_class: type, trigger: str, receiver: F, *, weak: bool = False) -> F:
+        """Connect ``receiver`` for ``trigger`` on ``model_class`` (``Order.on_commit``)."""
+        route(model_class, self.name, trigger).connect(receiver, weak=weak)
+        route(model_class, self._completed.name, trigger).connect(self.bridge, weak=False)
+        return receiver
 
     def send_record(
         self, record: TransitionRecord, async_wrapper: AsyncWrapper | None = None
@@ -146,7 +145,6 @@ class CommittedSignal(WorkflowSignal):
         Returns the receivers' exceptions (each noted with the transition) instead of
         raising them: what happens to them is the caller's policy.
         """
-        sender = record.instance
         targeted = targets(record.model_class, self.name, record.trigger) if routed else ()
         if not (self.receivers or targeted):
             return []
@@ -157,50 +155,31 @@ class CommittedSignal(WorkflowSignal):
             "transition": record,
         }
         errors: list[Exception] = []
-        for signal in (self, *(targeted or ())):
+        for signal in (self, *targeted):
             try:
-                signal.send_payload(sender, payload, async_wrapper)
+                signal.send_payload(record.instance, payload, async_wrapper)
             except ReceiverError as group:
                 for error in group.exceptions:
                     error.add_note(f"raised by a receiver of {signal.name} for {record.describe()}")
                 errors.extend(group.exceptions)
         return errors
 
+    def bridge(self, model: object, /, **payload: t.Any) -> None:
+        """Receiver of ``transition_completed``: an in-memory model's transition is committed
+        now.
 
-def bridge_to_committed(model: object, /, **payload: t.Any) -> None:
-    """Receiver of ``transition_completed``: an in-memory model's transition is committed now.
-
-    Raises the committed receivers' errors as one ReceiverError, which the machine
-    gathers with the trigger's other receiver errors.
-    """
-    if getattr(type(model), PERSISTED, False):
-        return
-    event_data = payload["event_data"]
-    if getattr(event_data, _BRIDGED, False):
-        return
-    setattr(event_data, _BRIDGED, True)
-    from .signals import transition_committed
-
-    record = TransitionRecord.of(model, payload)
-    errors = transition_committed.send_record(record)
-    if errors:
-        raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
+        Raises the committed receivers' errors as one ReceiverError, which the machine
+        gathers with the trigger's other receiver errors.
+        """
+        if getattr(type(model), PERSISTED, False):
+            return
+        event_data = payload["event_data"]
+        if getattr(event_data, _BRIDGED, False):
+            return
+        setattr(event_data, _BRIDGED, True)
+        errors = self.send_record(TransitionRecord.of(model, payload))
+        if errors:
+            raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
 
 
-def connect_on_commit(model_class: type, trigger: str, receiver: F, *, weak: bool = False) -> F:
-    """Connect ``receiver`` to ``transition_committed`` for ``trigger`` on ``model_class``."""
-    from .signals import transition_committed, transition_completed
-
-    route(model_class, transition_committed.name, trigger).connect(receiver, weak=weak)
-    route(model_class, transition_completed.name, trigger).connect(bridge_to_committed, weak=False)
-    return receiver
-
-
-__all__ = [
-    "PERSISTED",
-    "AsyncWrapper",
-    "CommittedSignal",
-    "TransitionRecord",
-    "bridge_to_committed",
-    "connect_on_commit",
-]
+__all__ = ["PERSISTED", "AsyncWrapper", "CommittedSignal", "TransitionRecord"]

@@ -28,14 +28,19 @@ from transitions import Machine
 from transitions.core import listify
 
 from .checks import check_workflow
-from .committed import connect_on_commit
 from .definition import WorkflowDefinition, declared_workflow
 from .errors import WorkflowDefinitionError, WorkflowLookupError
 from .machines import SignalingCoreMachine, SignalingMixin
 from .naming import state_name
 from .routes import route, routes_of
 from .scope import ReceiverErrorPolicy
-from .signals import state_entered, state_exited, transition_completed, transition_denied
+from .signals import (
+    state_entered,
+    state_exited,
+    transition_committed,
+    transition_completed,
+    transition_denied,
+)
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -348,7 +353,7 @@ class SignalingMachine:
                 from .outbox.durable import connect_durable
 
                 return connect_durable(receiver, cls, trigger)
-            return connect_on_commit(cls, trigger, receiver, weak=weak)
+            return transition_committed.connect_for(cls, trigger, receiver, weak=weak)
 
         return connect
 

@@ -10,8 +10,7 @@ Two more are sent once a trigger is over, about what became of its transition:
 persisted model's transition is being written, inside the database flush). Their
 payload is ``trigger``, ``source``, ``dest`` and ``transition``, a
 :class:`~statesignals.TransitionRecord` that outlives the database session
-(``transition_flushed`` adds ``session`` and ``connection``). They are not in the
-namespace, which holds exactly the signals a trigger sends while it runs.
+(``transition_flushed`` adds ``session`` and ``connection``).
 """
 
 from __future__ import annotations
@@ -29,26 +28,13 @@ transition_completed = signals.signal("transition_completed", "A transition fini
 transition_denied = signals.signal("transition_denied", "A trigger led to no transition: ``reason`` is ``'conditions'`` (``failed_conditions`` names each refusing guard) or ``'invalid_trigger'`` (``error``).")  # noqa: E501
 transition_failed = signals.signal("transition_failed", "A callback of the machine raised ``error`` while the trigger was processed.")  # noqa: E501
 # fmt: on
-# The two signals of persistence are sent after (or outside) the trigger, not by the
-# machine: they are declared here but kept out of the namespace, whose signals are
-# exactly those a trigger sends.
-transition_committed = CommittedSignal(
-    "transition_committed",
-    doc=(
-        "A transition can no longer be undone: the outermost database transaction that "
-        "wrote it committed, or, for a model that is not persisted, its trigger returned. "
-        "``transition`` is the :class:`~statesignals.TransitionRecord`."
-    ),
-    completed=transition_completed,
-)
-transition_flushed = WorkflowSignal(
-    "transition_flushed",
-    doc=(
-        "A persisted transition is being written, inside the flush that writes it: "
-        "``transition``, ``session`` and ``connection`` (see "
-        ":func:`statesignals.sqlalchemy.tracking.after_flush`)."
-    ),
-)
+
+# Sent once a trigger is over, about what became of its transition: kept out of the
+# namespace, which holds exactly the signals a trigger sends while it runs.
+# fmt: off
+transition_committed = CommittedSignal("transition_committed", "The transition can no longer be undone: the outermost database transaction that wrote it committed, or (a model that is not persisted) its trigger returned; ``transition`` is the TransitionRecord.", completed=transition_completed)  # noqa: E501
+transition_flushed = WorkflowSignal("transition_flushed", "A persisted transition is being written, inside its flush: ``transition``, ``session``, ``connection`` (the contract: statesignals.sqlalchemy.tracking.after_flush).")  # noqa: E501
+# fmt: on
 
 __all__ = [
     "signals",

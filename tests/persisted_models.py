@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from statesignals import SignalingAsyncMachine, SignalingHierarchicalMachine, Trigger
+from statesignals import AsyncTrigger, SignalingAsyncMachine, SignalingHierarchicalMachine, Trigger
 from statesignals.sqlalchemy import PersistedWorkflow, state_column
 
 
@@ -39,6 +39,21 @@ class Order(PersistedWorkflow, Base):
     note: Trigger
     is_pending: Trigger
     may_pay: Trigger
+
+
+class Counter(PersistedWorkflow, Base):
+    """Flips for ever: the rows the concurrency tests race on."""
+
+    __tablename__ = "counters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column()
+
+    history = True
+    states = ["even", "odd"]
+    initial = "even"
+    transitions = [["flip", "even", "odd"], ["flip", "odd", "even"]]
+
+    flip: Trigger
 
 
 class Priority(enum.Enum):
@@ -112,3 +127,6 @@ class Claim(PersistedWorkflow, AsyncBase):
         {"trigger": "approve", "source": "filed", "dest": "approved"},
         {"trigger": "pay_out", "source": "approved", "dest": "paid_out"},
     ]
+
+    approve: AsyncTrigger
+    pay_out: AsyncTrigger

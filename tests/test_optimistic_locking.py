@@ -252,3 +252,45 @@ def test_other_column_changes_are_checked_against_the_version(sessions: Sessions
             loser.flush()
         loser.rollback()
         assert (order.customer, order.state) == ("ada", "paid")
+
+
+class UnlockedBase(DeclarativeBase):
+    pass
+
+
+class Note(PersistedWorkflow, UnlockedBase):
+    """Optimistic locking turned off: the version still counts transitions."""
+
+    __tablename__ = "unlocked_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column()
+    optimistic_locking = False
+    states = ["draft", "final"]
+    initial = "draft"
+    transitions = [["finish", "draft", "final"], ["reopen", "final", "draft"]]
+
+    finish: Trigger
+    reopen: Trigger
+
+
+def test_optimistic_locking_can_be_turned_off(postgres_engine: Engine) -> None:
+    # On PostgreSQL: SQLite would refuse the second writer itself.
+    engine = postgres_engine
+    UnlockedBase.metadata.create_all(engine)
+    sessions = sessionmaker(engine)
+    try:
+        with sessions() as session, session.begin():
+            session.add(Note(id=1))
+        assert Note.__mapper__.version_id_col is None
+        with sessions() as first:
+            note = first.get(Note, 1)
+            assert note is not None
+            with sessions() as second, second.begin():
+                other = second.get(Note, 1)
+                assert other is not None
+                other.finish()
+            note.finish()  # no version check: the last writer wins
+            first.commit()
+            assert note.version == 2
+    finally:
+        UnlockedBase.metadata.drop_all(engine)

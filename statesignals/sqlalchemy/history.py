@@ -131,7 +131,8 @@ def write(connection: Connection, rows: list[tuple[Table, dict[str, t.Any]]]) ->
     for table, row in rows:
         by_table.setdefault(table, []).append(row)
     for table, values in by_table.items():
-        connection.execute(insert(table), values)
+        # One row (the usual: one trigger per flush) skips executemany's batching.
+        connection.execute(insert(table), values[0] if len(values) == 1 else values)
 
 
 def select_history(cls: t.Any, key: t.Any) -> Select[t.Any]:

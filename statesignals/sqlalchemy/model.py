@@ -33,7 +33,8 @@ from enum import Enum
 
 from sqlalchemy import Integer, String, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column, object_session
+from sqlalchemy.orm import Mapped, MappedColumn, declared_attr, mapped_column
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 from transitions import Machine
@@ -51,7 +52,7 @@ from statesignals import (
 )
 from statesignals.committed import PERSISTED
 from statesignals.declarative import state_names, trigger_names
-from statesignals.routes import route, routes_of
+from statesignals.routes import route, routed
 
 from . import history, tracking
 
@@ -258,9 +259,9 @@ def _keep_recording(cls: type) -> None:
     if sentinel is None:
         return
     label, signal = sentinel
-    current = routes_of(cls)
+    current = routed.get(id(cls))
     if (
-        not current
+        current is None
         or signal.name != label
         or not signal.receivers
         or not any(found is signal for found in current.values())
@@ -327,11 +328,12 @@ def _record(model: t.Any, /, **payload: t.Any) -> None:
     version = (model.version or 0) + 1
     model.version = version
     record = TransitionRecord.of(model, payload, version)
-    if object_session(model) is not None:
-        tracking.keep_unflushed(model, record, committed=False)
+    session = instance_state(model).session
+    if session is not None:
+        tracking.keep_unflushed(session, model, record)
         return
     # Outside any session there is no transaction to wait for: committed now.
-    tracking.keep_unflushed(model, record, committed=True)
+    tracking.keep_unflushed(None, model, record)
     errors = transition_committed.send_record(record)
     if errors:
         raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
@@ -360,8 +362,13 @@ def _persisting(
             instance[_DEPTH] = depth + 1
             try:
                 result = await fire(self, *args, **kwargs)
-            finally:
+            except BaseException:
                 instance[_DEPTH] = depth
+                if depth == 0:
+                    # Receivers raised after the transition: it still has to be written.
+                    await tracking.flush_async(self, trigger)
+                raise
+            instance[_DEPTH] = depth
             if depth == 0:
                 await tracking.flush_async(self, trigger)
             return result
@@ -393,7 +400,7 @@ def _persisting(
 
 
 def _check_attached(model: t.Any, trigger: str) -> None:
-    state = sa_inspect(model)
+    state = instance_state(model)
     if state.detached:
         key = state.identity or ()
         raise DetachedWorkflowError(

@@ -23,12 +23,28 @@ def _pause(attempt: int, backoff: float) -> float:
     return random.uniform(0, backoff * 2 ** min(attempt, 8))
 
 
+def _conflicted(
+    error: Exception,
+    attempt: int,
+    attempts: int,
+    on_conflict: c.Callable[[Exception, int], object] | None,
+) -> None:
+    """Re-raise ``error`` unless it is a conflict worth another attempt."""
+    if not is_conflict(error):
+        raise error
+    if on_conflict is not None:
+        on_conflict(error, attempt)
+    if attempt == attempts:
+        raise error
+
+
 def retry_on_conflict(
     session_factory: c.Callable[[], Session],
     work: c.Callable[[Session], R],
     *,
     attempts: int = 5,
     backoff: float = 0.002,
+    on_conflict: c.Callable[[Exception, int], object] | None = None,
 ) -> R:
     """Run ``work(session)`` in a transaction of a new session; rerun it on conflict.
 
@@ -39,15 +55,16 @@ def retry_on_conflict(
     deadlock is rolled back and ``work`` runs again, on freshly loaded rows, after a
     short random pause; after ``attempts`` attempts the last error is raised. Anything
     else is raised at once. ``work`` must load the rows it changes itself (rows loaded
-    before belong to a session that is gone). Returns what ``work`` returned.
+    before belong to a session that is gone). ``on_conflict(error, attempt)`` is called
+    for each conflict, the last one included (for logs and metrics). Returns what
+    ``work`` returned.
     """
     for attempt in range(1, attempts + 1):
         try:
             with session_factory() as session, session.begin():
                 return work(session)
         except Exception as error:
-            if attempt == attempts or not is_conflict(error):
-                raise
+            _conflicted(error, attempt, attempts, on_conflict)
         time.sleep(_pause(attempt, backoff))
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -58,6 +75,7 @@ async def retry_on_conflict_async(
     *,
     attempts: int = 5,
     backoff: float = 0.002,
+    on_conflict: c.Callable[[Exception, int], object] | None = None,
 ) -> R:
     """:func:`retry_on_conflict` for ``AsyncSession``: ``await work(session)``."""
     for attempt in range(1, attempts + 1):
@@ -65,8 +83,7 @@ async def retry_on_conflict_async(
             async with session_factory() as session, session.begin():
                 return await work(session)
         except Exception as error:
-            if attempt == attempts or not is_conflict(error):
-                raise
+            _conflicted(error, attempt, attempts, on_conflict)
         await asyncio.sleep(_pause(attempt, backoff))
     raise AssertionError("unreachable")  # pragma: no cover
 

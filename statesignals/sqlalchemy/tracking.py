@@ -33,7 +33,8 @@ from sqlalchemy import event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, SessionTransaction, object_session
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
 
 from statesignals import (
@@ -45,6 +46,7 @@ from statesignals import (
     transition_flushed,
 )
 from statesignals.committed import AsyncWrapper
+from statesignals.routes import routed
 from statesignals.scope import log_receiver_errors
 
 from . import history
@@ -68,10 +70,13 @@ def mark_created(model: t.Any) -> None:
     model.__dict__[_CREATED] = datetime.now(UTC)
 
 
-def keep_unflushed(model: t.Any, record: TransitionRecord, *, committed: bool) -> None:
-    """Keep ``record`` on ``model`` until the flush that writes it."""
-    model.__dict__.setdefault(_UNFLUSHED, []).append((record, committed))
-    session = object_session(model)
+def keep_unflushed(session: Session | None, model: t.Any, record: TransitionRecord) -> None:
+    """Keep ``record`` on ``model`` until the flush that writes it.
+
+    Without a ``session`` the model is outside any transaction: the record was already
+    sent as committed, and is kept only for the model's first flush (history, hook).
+    """
+    model.__dict__.setdefault(_UNFLUSHED, []).append((record, session is None))
     if session is not None:
         _to_write(session)[id(model)] = model
 
@@ -92,8 +97,10 @@ def _has_unflushed(model: t.Any) -> bool:
 
 def flush(model: t.Any, trigger: str) -> None:
     """Flush ``model``'s session if the trigger left transitions to write."""
-    session = object_session(model)
-    if session is None or not model.__dict__.get(_UNFLUSHED):
+    if not model.__dict__.get(_UNFLUSHED):
+        return
+    session = instance_state(model).session
+    if session is None:
         return
     try:
         session.flush()
@@ -339,7 +346,7 @@ def send_committed(records: list[TransitionRecord]) -> None:
     Every receiver runs; then the errors of classes whose ``receiver_errors`` is
     ``"raise"`` are raised as one ReceiverError, the others logged. The commit stands.
     """
-    wrapper = _greenlet_wrapper()
+    wrapper = _greenlet_wrapper() if transition_committed.receivers or routed else None
     raising: list[Exception] = []
     logging: list[Exception] = []
     for record in records:
