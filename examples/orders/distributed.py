@@ -40,8 +40,8 @@ from sqlalchemy.orm import sessionmaker
 
 from statesignals.outbox import engine_for, inbox_table, outbox_table
 
-from . import client, settings, shop
-from .effects import DURABLE_EFFECTS
+from . import client, receivers, settings, shop
+from .effects import DURABLE_EFFECTS, AuditEntry
 from .models import Order
 from .receivers import DURABLE_RECEIVERS
 
@@ -219,14 +219,46 @@ def check_effects(engine: sa.Engine) -> list[Check]:
     return list(checks.values())
 
 
-def latencies(engine: sa.Engine) -> list[float]:
-    """Seconds from each transition to each of its effects (every effect table)."""
+def latencies(engine: sa.Engine, batch: int) -> list[float]:
+    """Seconds from each transition of ``batch``'s orders to each of its effects."""
     found: list[float] = []
     with engine.connect() as connection:
         for table in DURABLE_EFFECTS.values():
-            rows = connection.execute(sa.select(table.occurred_at, table.recorded_at))
-            found.extend((done - occurred).total_seconds() for occurred, done in rows)
+            query = (
+                sa.select(table.occurred_at, table.recorded_at)
+                .join(Order, Order.number == table.order_number)
+                .where(Order.batch == batch)
+            )
+            found.extend(
+                (done - occurred).total_seconds() for occurred, done in connection.execute(query)
+            )
     return sorted(found)
+
+
+PROBES = 20
+"""Orders paid one at a time once the clients are done, to time an idle pipeline."""
+PROBE_BATCH = 2
+
+
+def probe(engine: sa.Engine) -> None:
+    """Pay :data:`PROBES` orders one after the other, each once the last one's audit entry
+    is in: the latency of a transition that waits behind no other."""
+    receivers.connect_receivers()
+    sessions = sessionmaker(engine)
+    for index in range(PROBES):
+        number = f"P-{index:03d}"
+        with sessions.begin() as session:
+            order = shop.place_order(
+                session, number, "probe@example.com", {"SKU00": 1}, batch=PROBE_BATCH
+            )
+            order.pay(order.total)
+
+        def audited(number: str = number) -> bool:
+            with engine.connect() as connection:
+                query = sa.select(AuditEntry.id).where(AuditEntry.order_number == number)
+                return connection.execute(query).first() is not None
+
+        wait_for(audited, f"the audit entry of {number}", 60)
 
 
 def percentile(values: c.Sequence[float], fraction: float) -> float:
@@ -367,18 +399,23 @@ def run(options: argparse.Namespace) -> int:
 
         wait_for(all_delivered, "every effect", options.timeout)
         effects_done = time.perf_counter()
+        events_of_clients = counts(engine)[0]
+        print(f"Timing {PROBES} more orders paid one at a time, each after the last one's effects")
+        probe(engine)
+        wait_for(all_delivered, "the probes' effects", options.timeout)
     finally:
         for process in reversed(processes):
             process.stop()
     print("Stopped the relay, the worker and the clients\n")
 
     with sessionmaker(engine)() as session:
-        per_state = shop.orders_by_state(session)
+        per_state = shop.orders_by_state(session, batch=1)
     print("Orders per state: " + ", ".join(f"{s} {n}" for s, n in per_state.items()))
     expected = client.expected_transitions(options.orders)
     print(f"Transitions committed: {committed} (the plans need {expected})")
 
-    print("\nDurable receivers       events  effects  lost  doubled")
+    print(f"\nDurable receivers ({PROBES} timing orders included)")
+    print("                        events  effects  lost  doubled")
     checks = check_effects(engine)
     for check in checks:
         print(
@@ -394,18 +431,20 @@ def run(options: argparse.Namespace) -> int:
     )
 
     elapsed = clients_done - started
-    delays = latencies(engine)
     print(
         f"\nThroughput: {committed / elapsed:.0f} transitions/s committed by "
         f"{options.clients} clients ({conflicts / max(1, attempts):.0%} of attempts "
-        f"conflicted); {events / (effects_done - started):.0f} durable events/s delivered"
+        f"conflicted); {events_of_clients / (effects_done - started):.0f} durable events/s "
+        "delivered"
     )
-    print(
-        f"Transition to effect: p50 {percentile(delays, 0.5) * 1000:.0f} ms, "
-        f"p95 {percentile(delays, 0.95) * 1000:.0f} ms, "
-        f"p99 {percentile(delays, 0.99) * 1000:.0f} ms, "
-        f"max {delays[-1] * 1000:.0f} ms ({len(delays)} effects)"
-    )
+    for label, batch in (("under the clients' load", 1), ("one at a time", PROBE_BATCH)):
+        delays = latencies(engine, batch)
+        print(
+            f"Transition to effect, {label}: p50 {percentile(delays, 0.5) * 1000:.0f} ms, "
+            f"p95 {percentile(delays, 0.95) * 1000:.0f} ms, "
+            f"p99 {percentile(delays, 0.99) * 1000:.0f} ms, "
+            f"max {delays[-1] * 1000:.0f} ms ({len(delays)} effects)"
+        )
 
     print("\nOutbox:")
     for line in shop.outbox_status(engine).lines():

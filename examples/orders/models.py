@@ -64,7 +64,7 @@ class Order(PersistedWorkflow, Base):
     refunded: Mapped[int] = mapped_column(default=0)
     # Protected: only a trigger moves an order (order.state = "paid" raises).
     state: Mapped[str] = state_column(protected=True)
-    lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.sku, lazy="selectin")
+    lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.sku)
 
     history = True
     states = [
