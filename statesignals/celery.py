@@ -123,12 +123,24 @@ def install(
 
     @app.task(  # type: ignore[untyped-decorator]
         name=TASK_NAME,
+        bind=True,
         acks_late=True,
         reject_on_worker_lost=True,
         ignore_result=True,
     )
-    def run_durable_receiver(event: dict[str, t.Any]) -> str:
-        outcome: Outcome = deliver(engines.get(), DurableEvent.from_message(event), retry_policy)
+    def run_durable_receiver(task: t.Any, event: dict[str, t.Any]) -> str:
+        try:
+            outcome: Outcome = deliver(
+                engines.get(), DurableEvent.from_message(event), retry_policy
+            )
+        except Exception as error:
+            # Neither the effect nor the failure could be recorded (the database is
+            # away): acknowledging would lose the event, so the message comes back.
+            raise task.retry(
+                exc=error,
+                countdown=retry_policy.delay(task.request.retries + 1),
+                max_retries=None,
+            ) from error
         return outcome.value
 
     return run_durable_receiver

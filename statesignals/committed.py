@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from .dispatch import WorkflowSignal
 from .errors import ReceiverError
 from .routes import route, routed, targets
+from .scope import defer_receiver_errors
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
@@ -168,8 +169,8 @@ class CommittedSignal(WorkflowSignal):
         """Receiver of ``transition_completed``: an in-memory model's transition is committed
         now.
 
-        Raises the committed receivers' errors as one ReceiverError, which the machine
-        gathers with the trigger's other receiver errors.
+        The committed receivers' errors join the trigger's other receiver errors,
+        raised (or logged) when the trigger returns.
         """
         if getattr(type(model), PERSISTED, False):
             return
@@ -177,9 +178,15 @@ class CommittedSignal(WorkflowSignal):
         if getattr(event_data, _BRIDGED, False):
             return
         setattr(event_data, _BRIDGED, True)
-        errors = self.send_record(TransitionRecord.of(model, payload))
+        self.send_now(TransitionRecord.of(model, payload), payload.get("machine"))
+
+    def send_now(self, record: TransitionRecord, machine: object) -> None:
+        """Send ``record``, committed while ``machine`` processes its trigger: the
+        receivers' errors join the trigger's other receiver errors."""
+        errors = self.send_record(record)
         if errors:
-            raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
+            asynchronous = bool(getattr(machine, "_asynchronous", False))
+            defer_receiver_errors(errors, per_task=asynchronous)
 
 
 __all__ = ["PERSISTED", "AsyncWrapper", "CommittedSignal", "TransitionRecord"]

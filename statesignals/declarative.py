@@ -343,8 +343,8 @@ class SignalingMachine:
 
         ``durable=True`` makes it a durable receiver instead (:mod:`statesignals.outbox`):
         each such transition writes an outbox row in its own database transaction, and
-        a worker runs the receiver, once, as ``receiver(event, session)``. It must be a
-        module-level function of a persisted workflow's receiver module.
+        a worker runs the receiver, once, as ``receiver(event, session)``. The class must
+        be a persisted workflow and the receiver a module-level function.
         """
         cls._known(trigger, "trigger")
 

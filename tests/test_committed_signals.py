@@ -328,8 +328,9 @@ def test_in_memory_committed_receiver_errors_surface_after_the_trigger() -> None
         raise LookupError("no bulb")
 
     lamp = Lamp()
-    with pytest.raises(ReceiverError):
+    with pytest.raises(ReceiverError) as raised:
         lamp.switch()
+    assert [type(error) for error in raised.value.exceptions] == [LookupError]
     assert lamp.state == "on"
 
 

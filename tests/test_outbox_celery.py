@@ -405,3 +405,33 @@ def test_broker_stopped_while_events_keep_committing(queue, tmp_path, database):
         broker.stop()
     assert relay.metrics.failed > 0  # the outage was seen, and backed off from
     assert tally("broker stopped for 4 s while committing", ids, engine) == (len(ids), 0, 0)
+
+
+def test_worker_whose_database_is_away_retries_until_it_is_back(redis_broker, queue, tmp_path):
+    from .outbox_support import postgres_database
+
+    with postgres_database() as (url, engine):
+        name = sa.make_url(url).database
+        ids = commit_events(engine, range(10))
+        relay_for(engine, redis_broker, queue).drain(timeout=60)  # all on the broker now
+        engine.dispose()
+        admin = sa.create_engine(
+            sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            with Worker(redis_broker, url, queue, tmp_path) as worker:
+                # Neither effect nor failure can be recorded: the tasks must come back.
+                wait_for(
+                    lambda: "Retry in" in worker.log_file.read_text(), "the tasks to be retried"
+                )
+                with admin.connect() as connection:
+                    connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+                wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
+                wait_for(lambda: redis_idle(redis_broker, queue), "the queue to empty")
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            admin.dispose()
+        assert tally("worker's database away, then back", ids, engine) == (len(ids), 0, 0)

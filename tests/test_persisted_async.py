@@ -8,6 +8,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,7 +16,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from statesignals import StaleTransitionError, TransitionRecord, transition_committed
+from statesignals import (
+    StaleTransitionError,
+    TransitionRecord,
+    transition_committed,
+    transition_flushed,
+)
 from statesignals.sqlalchemy import retry_on_conflict_async, sqlite_async_engine
 
 from .databases import driver_url, postgres_database
@@ -121,5 +127,39 @@ def test_async_stale_row_is_a_stale_transition_and_retry_reruns(run_on: Run) -> 
             return loaded.state
 
         assert await retry_on_conflict_async(sessions, pay_out) == "paid_out"
+
+    run_on(body)
+
+
+def test_flush_hook_writes_in_the_async_sessions_transaction(run_on: Run) -> None:
+    outbox = Table(
+        "async_outbox",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("event", String(100)),
+    )
+
+    @transition_flushed.connect
+    def write_outbox(claim: Claim, transition: TransitionRecord, **payload: t.Any) -> None:
+        payload["connection"].execute(insert(outbox).values(event=transition.describe()))
+
+    async def body(engine: AsyncEngine) -> None:
+        async with engine.begin() as connection:
+            await connection.run_sync(outbox.create)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session:
+            claim = Claim()
+            session.add(claim)
+            await session.flush()
+            await claim.approve()
+            await session.rollback()
+            assert (await session.execute(select(outbox.c.event))).all() == []
+            claim = Claim()
+            session.add(claim)
+            await session.flush()
+            await claim.approve()
+            await session.commit()
+            events = (await session.execute(select(outbox.c.event))).scalars().all()
+            assert events == [f"Claim {claim.id} approve (filed -> approved)"]
 
     run_on(body)

@@ -147,3 +147,21 @@ def test_a_raising_flush_hook_fails_the_flush_and_nothing_is_committed(
             session.execute(text("SELECT state FROM orders WHERE id = :id"), {"id": key}).scalar()
             == "pending"
         )
+
+
+def test_transitions_of_several_models_reach_the_hook_in_the_order_they_happened(
+    sessions: Sessions,
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    @transition_flushed.connect
+    def note(order: Order, transition: TransitionRecord, **payload: t.Any) -> None:
+        seen.append((order.customer, transition.trigger))
+
+    first, second = Order(customer="first"), Order(customer="second")
+    first.pay()
+    second.pay()
+    first.ship()
+    with sessions() as session, session.begin():
+        session.add_all([second, first])
+    assert seen == [("first", "pay"), ("second", "pay"), ("first", "ship")]

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
 import pytest
 from sqlalchemy import String, select, text, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+)
 
 from statesignals import (
     ProtectedStateError,
+    Trigger,
     UnknownStoredStateError,
     WorkflowDefinitionError,
 )
-from statesignals.sqlalchemy import PersistedWorkflow
+from statesignals.sqlalchemy import (
+    PersistedWorkflow,
+    sqlite_engine,
+    state_column,
+    version_mapper_args,
+)
 
 from .persisted_models import Order, Priority, Shipment, Ticket
 from .persistence_fixtures import engine, postgres_engine, sessions
@@ -155,5 +169,66 @@ def test_a_state_attribute_that_is_not_a_column_is_a_definition_error() -> None:
             __tablename__ = "broken"
             id: Mapped[int] = mapped_column(primary_key=True)
             label: Mapped[str] = mapped_column(String(10))
+            states: t.ClassVar[list[str]] = ["a", "b"]
+            initial = "a"
+
+
+class InheritingBase(DeclarativeBase):
+    pass
+
+
+class Document(PersistedWorkflow, InheritingBase):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = state_column()
+
+    states = ["draft", "live"]
+    initial = "draft"
+    transitions = [["publish", "draft", "live"]]
+
+    publish: Trigger
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, t.Any]:
+        return {**version_mapper_args(cls), "polymorphic_on": "kind", "polymorphic_identity": "doc"}
+
+
+class Memo(Document):
+    """Single-table inheritance: the subclass extends the workflow and keeps the version."""
+
+    __mapper_args__ = {"polymorphic_identity": "memo"}
+    states = ["archived"]
+    transitions = [["archive", "live", "archived"]]
+
+    archive: Trigger
+
+
+def test_subclasses_extend_the_workflow_and_count_each_transition_once(tmp_path: Path) -> None:
+    engine = sqlite_engine(tmp_path / "documents.db")
+    InheritingBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as session, session.begin():
+            memo = Memo()
+            session.add(memo)
+            memo.publish()
+            memo.archive()
+            assert (memo.state, memo.version) == ("archived", 3)
+        assert Memo.__mapper__.version_id_col is Document.__table__.c.version
+    finally:
+        engine.dispose()
+
+
+def test_own_mapper_args_without_the_version_column_are_refused() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    with pytest.raises(WorkflowDefinitionError, match="version_mapper_args"):
+
+        class Unversioned(PersistedWorkflow, Base):
+            __tablename__ = "unversioned"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            state: Mapped[str] = state_column()
+            __mapper_args__ = {"eager_defaults": True}
             states: t.ClassVar[list[str]] = ["a", "b"]
             initial = "a"

@@ -138,8 +138,10 @@ def has_durable_routes() -> bool:
 def resolve_receiver(reference: str) -> DurableReceiver:
     """The durable receiver function ``module:name`` refers to."""
     found = import_reference(reference)
-    if not callable(found):
-        raise OutboxError(f"durable receiver {reference!r} is not callable")
+    # Only functions: a message naming something else (a class, a builtin such as
+    # os.system) is refused rather than called.
+    if not inspect.isfunction(inspect.unwrap(found)):
+        raise OutboxError(f"durable receiver {reference!r} is not a function")
     return t.cast(DurableReceiver, found)
 
 

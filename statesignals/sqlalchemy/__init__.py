@@ -7,7 +7,7 @@ See ``docs/persistence.md``.
 from __future__ import annotations
 
 from .engines import sqlite_async_engine, sqlite_engine
-from .model import PersistedWorkflow, StateType, state_column
+from .model import PersistedWorkflow, StateType, state_column, version_mapper_args
 from .retry import retry_on_conflict, retry_on_conflict_async
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "sqlite_async_engine",
     "sqlite_engine",
     "state_column",
+    "version_mapper_args",
 ]

@@ -42,7 +42,6 @@ from transitions import Machine
 from statesignals import (
     DetachedWorkflowError,
     ProtectedStateError,
-    ReceiverError,
     SignalingMachine,
     TransitionRecord,
     UnknownStoredStateError,
@@ -52,7 +51,7 @@ from statesignals import (
 )
 from statesignals.committed import PERSISTED
 from statesignals.declarative import state_names, trigger_names
-from statesignals.routes import route, routed
+from statesignals.routes import RouteSignal, route, routed
 
 from . import history, tracking
 
@@ -66,7 +65,7 @@ _DEPTH = "_statesignals_trigger_depth"
 _ASSIGNABLE = "_statesignals_state_assignable"
 """One direct assignment of a protected state is allowed: the constructor's."""
 _RECORDING = "__statesignals_recording__"
-"""On a class: (label, signal) of one per-class signal its recorder is connected to."""
+"""On a class: (route key, route signal) of one route its recorder is connected to."""
 _RECORDED = "statesignals_recorded"
 """Set on an EventData once its transition was recorded."""
 
@@ -159,14 +158,7 @@ class PersistedWorkflow(SignalingMachine):
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, t.Any]:
-        if not cls.__dict__.get("optimistic_locking", cls.optimistic_locking):
-            return {}
-        # The application counts versions (one per transition), so several transitions
-        # written in one flush each get their own sequence number.
-        table: Table | None = cls.__dict__.get("__table__")
-        if table is None:
-            return {}  # single-table inheritance: the parent's mapper has the version
-        return {"version_id_col": table.c.version, "version_id_generator": False}
+        return version_mapper_args(cls)
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -192,10 +184,36 @@ class PersistedWorkflow(SignalingMachine):
         return history.select_history(cls, key)
 
 
+def version_mapper_args(cls: t.Any) -> dict[str, t.Any]:
+    """The mapper arguments that make ``version`` the optimistic-locking column.
+
+    :class:`PersistedWorkflow` declares them as its ``__mapper_args__``; a class that
+    declares its own (for inheritance, say) must include them::
+
+        @declared_attr.directive
+        def __mapper_args__(cls):
+            return {**version_mapper_args(cls), "polymorphic_on": cls.__table__.c.kind}
+    """
+    if not getattr(cls, "optimistic_locking", True):
+        return {}
+    table: Table | None = cls.__dict__.get("__table__")
+    if table is None:
+        return {}  # single-table inheritance: the parent's mapper has the version
+    # The application counts versions (one per transition), so several transitions
+    # written in one flush each get their own sequence number.
+    return {"version_id_col": table.c.version, "version_id_generator": False}
+
+
 def _configure(cls: type[PersistedWorkflow]) -> None:
     machine = cls.machine
     attribute = machine.model_attribute
     mapper = sa_inspect(cls)
+    if cls.optimistic_locking and mapper.version_id_col is None:
+        raise WorkflowDefinitionError(
+            f"{cls.__qualname__} declares __mapper_args__ without the version column: "
+            "return {**version_mapper_args(cls), ...} from it (statesignals.sqlalchemy), "
+            "or set optimistic_locking = False"
+        )
     if attribute not in mapper.columns:
         raise WorkflowDefinitionError(
             f"{cls.__qualname__}: the state attribute {attribute!r} is not a mapped column; "
@@ -241,31 +259,26 @@ def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
     """Connect :func:`_record` to ``transition_completed`` of every trigger of ``cls``.
 
     Each class records all its triggers, inherited ones included (a transition is
-    recorded once however many classes' signals reach it).
+    recorded once however many classes' routes reach it).
     """
-    signals = [
-        route(cls, transition_completed.name, trigger) for trigger in trigger_names(cls.machine)
-    ]
-    for signal in signals:
-        signal.connect(_record, weak=False)
-    if signals:
-        type.__setattr__(cls, _RECORDING, (signals[0].name, signals[0]))
+    triggers = trigger_names(cls.machine)
+    for trigger in triggers:
+        route(cls, transition_completed.name, trigger).connect(_record, weak=False)
+    if triggers:
+        key = (transition_completed.name, triggers[0])
+        type.__setattr__(cls, _RECORDING, (key, route(cls, *key)))
 
 
 def _keep_recording(cls: type) -> None:
     """Reconnect the recorder if every receiver was disconnected since (as test suites do
     with ``statesignals.testing.disconnect_all()``): the version must count every transition."""
-    sentinel = cls.__dict__.get(_RECORDING)
+    sentinel: tuple[tuple[str, str], RouteSignal] | None = cls.__dict__.get(_RECORDING)
     if sentinel is None:
         return
-    label, signal = sentinel
-    current = routed.get(id(cls))
-    if (
-        current is None
-        or signal.name != label
-        or not signal.receivers
-        or not any(found is signal for found in current.values())
-    ):
+    key, signal = sentinel
+    declared = routed.get(id(cls))
+    current = None if declared is None else declared.get(key)
+    if current is not signal or not signal.receivers:
         _connect_recorder(t.cast(type[PersistedWorkflow], cls))
 
 
@@ -334,9 +347,7 @@ def _record(model: t.Any, /, **payload: t.Any) -> None:
         return
     # Outside any session there is no transaction to wait for: committed now.
     tracking.keep_unflushed(None, model, record)
-    errors = transition_committed.send_record(record)
-    if errors:
-        raise ReceiverError(f"{len(errors)} committed receiver(s) raised", errors)
+    transition_committed.send_now(record, payload.get("machine"))
 
 
 def _wrap_trigger(cls: type[PersistedWorkflow], trigger: str) -> None:
@@ -420,4 +431,4 @@ def is_persisted(model: object) -> bool:
     return bool(getattr(type(model), PERSISTED, False))
 
 
-__all__ = ["PersistedWorkflow", "StateType", "is_persisted", "state_column"]
+__all__ = ["PersistedWorkflow", "StateType", "is_persisted", "state_column", "version_mapper_args"]

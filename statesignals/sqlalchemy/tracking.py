@@ -253,9 +253,9 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
         instance = model.__dict__
         created = instance.pop(_CREATED, None)
         pending = instance.pop(_UNFLUSHED, ())
-        state = sa_inspect(model)
-        if state.session is not session or state._deleted:
-            continue
+        state = instance_state(model)
+        if state.session is not session or flush_context.is_deleted(state):
+            continue  # expunged, or deleted in this very flush: nothing to record
         key = tuple(state.mapper.primary_key_from_instance(model))
         table = getattr(type(model), "history_table", None)
         if table is not None and created is not None:
@@ -267,6 +267,8 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
                 rows.append((table, history.transition_row(final)))
     if not flushed and not rows:
         return
+    # Per model in order; across the models of one flush, in the order they happened.
+    flushed.sort(key=lambda entry: entry[0].occurred_at)
     connection = session.connection()
     history.write(connection, rows)
     if transition_flushed.receivers:
