@@ -12,7 +12,7 @@ from celery import Celery
 from celery.signals import worker_ready
 
 import statesignals.celery
-from statesignals.outbox import engine_for
+from statesignals.databases import engine_for
 
 from .outbox import started
 

@@ -29,7 +29,7 @@ import typing as t
 import sqlalchemy as sa
 from celery import Celery
 
-from .outbox.databases import engine_for
+from .databases import engine_for
 from .outbox.delivery import Outcome, deliver
 from .outbox.events import DurableEvent
 from .outbox.policy import RetryPolicy

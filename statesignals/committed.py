@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .dispatch import WorkflowSignal
-from .errors import ReceiverError
+from .errors import ReceiverError, StateSignalsError
 from .routes import route, routed, targets
 from .scope import defer_receiver_errors
 
@@ -44,6 +44,19 @@ database: the bridge leaves them to the persistence layer."""
 _BRIDGED = "statesignals_committed_sent"
 """Set on an EventData once its committed signal was sent (the bridge may be reached
 both through the global signal and through a per-class one)."""
+
+
+DurableConnector = c.Callable[[c.Callable[..., t.Any], type, "str | None"], c.Callable[..., t.Any]]
+"""Makes a function a durable receiver of a class (and trigger): set by statesignals.outbox,
+which sits above this layer, when it is imported."""
+
+_durable_connector: DurableConnector | None = None
+
+
+def provide_durable_connector(connector: DurableConnector) -> None:
+    """Called by :mod:`statesignals.outbox` so ``transition_committed.connect_durable`` works."""
+    global _durable_connector
+    _durable_connector = connector
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +139,12 @@ class CommittedSignal(WorkflowSignal):
         """
 
         def connect(receiver: F) -> F:
-            from .outbox.durable import connect_durable
-
-            return connect_durable(receiver, model_class, trigger)
+            if _durable_connector is None:
+                raise StateSignalsError(
+                    "durable receivers are made by statesignals.outbox: import it first "
+                    "(it needs the celery extra: pip install 'transitions-statesignals[celery]')"
+                )
+            return t.cast(F, _durable_connector(receiver, model_class, trigger))
 
         return connect
 
@@ -189,4 +205,11 @@ class CommittedSignal(WorkflowSignal):
             defer_receiver_errors(errors, per_task=asynchronous)
 
 
-__all__ = ["PERSISTED", "AsyncWrapper", "CommittedSignal", "TransitionRecord"]
+__all__ = [
+    "PERSISTED",
+    "AsyncWrapper",
+    "CommittedSignal",
+    "DurableConnector",
+    "TransitionRecord",
+    "provide_durable_connector",
+]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import typing as t
 
@@ -28,7 +29,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _engine(url: str) -> sa.Engine:
-    from .outbox import engine_for
+    from .databases import engine_for
 
     try:
         return engine_for(url)
@@ -65,9 +66,11 @@ def run_relay(options: argparse.Namespace, out: t.TextIO) -> int:
     publisher: Publisher
     if options.celery:
         from .celery import CeleryPublisher
-        from .cli import import_object
+        from .outbox.events import import_reference
 
-        publisher = CeleryPublisher(import_object(options.celery), queue=options.queue)
+        if os.getcwd() not in sys.path:  # like ``python -m``, find the app's module here
+            sys.path.insert(0, os.getcwd())
+        publisher = CeleryPublisher(import_reference(options.celery), queue=options.queue)
     else:
         publisher = InProcessPublisher(policy)
     relay = OutboxRelay(

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from statesignals.outbox import DurableEvent, create_tables, engine_for
+from statesignals.databases import engine_for
+from statesignals.outbox import DurableEvent, create_tables
 from statesignals.outbox.durable import DurableRoute, outbox_rows
 from statesignals.outbox.store import insert_rows
 

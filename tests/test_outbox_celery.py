@@ -271,7 +271,8 @@ def dead_count(engine: sa.Engine) -> int:
 KILL_RELAY = """
 import os, signal, sys
 from statesignals.celery import CeleryPublisher
-from statesignals.outbox import OutboxRelay, engine_for
+from statesignals.databases import engine_for
+from statesignals.outbox import OutboxRelay
 from celery import Celery
 
 class KilledAfterPublishing(CeleryPublisher):

@@ -27,8 +27,15 @@ def test_status_counts_events_by_state(tmp_path, capsys):
     commit_events(engine, range(3))
     assert main(["outbox", "status", "--database", url]) == 0
     shown = capsys.readouterr().out.splitlines()
-    assert shown[:5] == ["pending: 3", "claimed: 0", "failed: 0", "dead: 0", "published: 0"]
-    assert shown[5].startswith("oldest pending age: ")
+    assert shown[:6] == [
+        "pending: 3",
+        "claimed: 0",
+        "failed: 0",
+        "dead: 0",
+        "published: 0",
+        "in flight: 0",
+    ]
+    assert shown[6].startswith("oldest pending age: ")
 
 
 def test_relay_drains_in_process_then_status_shows_dead_and_retry_revives(tmp_path, capsys):

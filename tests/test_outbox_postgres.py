@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from statesignals.databases import engine_for
 from statesignals.outbox import (
     DurableEvent,
     InProcessPublisher,
     OutboxRelay,
     RetryPolicy,
-    engine_for,
     outbox_table,
     status,
 )

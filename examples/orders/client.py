@@ -25,7 +25,7 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from statesignals.outbox import engine_for
+from statesignals.databases import engine_for
 from statesignals.sqlalchemy import retry_on_conflict
 
 from . import receivers, settings, shop

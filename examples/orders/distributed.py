@@ -38,7 +38,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from statesignals.outbox import engine_for, inbox_table, outbox_table
+from statesignals.databases import engine_for
+from statesignals.outbox import inbox_table, outbox_table
 
 from . import client, receivers, settings, shop
 from .effects import DURABLE_EFFECTS, AuditEntry

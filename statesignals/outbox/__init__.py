@@ -10,7 +10,6 @@ their effect happen once however often an event is delivered.
 
 from __future__ import annotations
 
-from .databases import engine_for
 from .delivery import Outcome, deliver
 from .durable import (
     DurableReceiver,
@@ -44,7 +43,6 @@ __all__ = [
     "disconnect_durable",
     "drop_tables",
     "durable_routes",
-    "engine_for",
     "inbox_table",
     "metadata",
     "outbox_table",

@@ -17,6 +17,7 @@ import typing as t
 import uuid
 from dataclasses import dataclass
 
+from ..committed import provide_durable_connector
 from ..errors import DurableReceiverError, OutboxError, OutboxPayloadError
 from .events import DurableEvent, import_reference, naive_utc, reference_of, utcnow
 
@@ -86,6 +87,9 @@ def connect_durable(receiver: F, model_class: type, trigger: str | None = None) 
             _routes.append(route)
         _routes_by_class.clear()
     return receiver
+
+
+provide_durable_connector(connect_durable)
 
 
 def disconnect_durable(receiver: c.Callable[..., t.Any], model_class: type | None = None) -> None:

@@ -36,7 +36,6 @@ from .store import (
     record_failure,
     release,
     unfinished_count,
-    without_waiting_for_disk,
 )
 from .wakeup import PostgresListener, database_key, listens, subscribe, unsubscribe
 
@@ -107,6 +106,14 @@ class OutboxRelay:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._database = database_key(engine.url)
+        # Each claim and mark is one statement that stands alone: on PostgreSQL it runs
+        # in autocommit, one round trip instead of BEGIN, statement, COMMIT. (SQLite's
+        # engines begin their transactions themselves, so they keep them.)
+        self._bookkeeping = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self._outage = 0
 
     def stop(self) -> None:
@@ -178,8 +185,7 @@ class OutboxRelay:
         :class:`~statesignals.outbox.PublishError`.
         """
         token = uuid.uuid4().hex
-        with self.engine.begin() as connection:
-            without_waiting_for_disk(connection)
+        with self._bookkeeping.begin() as connection:
             rows = claim(
                 connection,
                 token=token,
@@ -197,8 +203,7 @@ class OutboxRelay:
         except PublishError as failure:
             self._publish_failed(failure, token, ids, events)
             raise
-        with self.engine.begin() as connection:
-            without_waiting_for_disk(connection)
+        with self._bookkeeping.begin() as connection:
             mark_published(connection, token, ids)
         self._published(events, time.perf_counter() - started)
         return len(rows)
@@ -226,8 +231,7 @@ class OutboxRelay:
         self, failure: PublishError, token: str, ids: list[int], events: list[DurableEvent]
     ) -> None:
         done = failure.published
-        with self.engine.begin() as connection:
-            without_waiting_for_disk(connection)
+        with self._bookkeeping.begin() as connection:
             mark_published(connection, token, ids[:done])
             dead = record_failure(
                 connection, events[done].event_id, failure.error, self.policy, token=token

@@ -48,17 +48,6 @@ def error_text(error: BaseException) -> str:
     return text if len(text) <= ERROR_TEXT_LIMIT else "..." + text[-ERROR_TEXT_LIMIT:]
 
 
-def without_waiting_for_disk(connection: sa.Connection) -> None:
-    """Let the transaction ``connection`` is in commit without waiting for the disk
-    (PostgreSQL's ``synchronous_commit = off``; elsewhere nothing changes).
-
-    For a relay's own bookkeeping only: a lease or a mark lost in a crash loses no
-    event, the row is published again and the inbox skips the second delivery.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-
-
 def insert_rows(connection: sa.Connection, rows: c.Sequence[dict[str, t.Any]]) -> None:
     """Add outbox rows in the transaction ``connection`` is in."""
     if rows:
@@ -212,7 +201,9 @@ class OutboxStatus:
     ``pending`` rows wait for their first publication, ``failed`` ones for
     another try after a failure, ``claimed`` ones are leased by a relay right
     now, ``dead`` ones were given up on (see ``last_error``), ``published`` ones
-    are done. ``oldest_pending_age`` is how long ago the oldest event neither
+    went to the broker, and ``in_flight`` of those have no effect recorded in the
+    inbox yet (an old one may be a message the broker lost: ``retry`` it).
+    ``oldest_pending_age`` is how long ago the oldest event neither
     published nor dead was committed, in seconds (None when there is none).
     """
 
@@ -221,6 +212,7 @@ class OutboxStatus:
     failed: int
     dead: int
     published: int
+    in_flight: int
     oldest_pending_age: float | None
 
     def lines(self) -> list[str]:
@@ -232,6 +224,7 @@ class OutboxStatus:
             f"failed: {self.failed}",
             f"dead: {self.dead}",
             f"published: {self.published}",
+            f"in flight: {self.in_flight}",
             f"oldest pending age: {age}",
         ]
 
@@ -254,6 +247,11 @@ def status(connection: sa.Connection, now: dt.datetime | None = None) -> OutboxS
             sa.func.min(sa.case((_unfinished, _o.c.occurred_at), else_=None)).label("oldest"),
         )
     ).one()
+    in_flight = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(_o.outerjoin(inbox_table, inbox_table.c.event_id == _o.c.event_id))
+        .where(_o.c.published_at.is_not(None), inbox_table.c.event_id.is_(None))
+    ).scalar_one()
     oldest = _as_datetime(row.oldest)
     return OutboxStatus(
         pending=int(row.pending),
@@ -261,6 +259,7 @@ def status(connection: sa.Connection, now: dt.datetime | None = None) -> OutboxS
         failed=int(row.failed),
         dead=int(row.dead),
         published=int(row.published),
+        in_flight=int(in_flight),
         oldest_pending_age=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
     )
 
@@ -334,5 +333,4 @@ __all__ = [
     "retry_dead",
     "status",
     "unfinished_count",
-    "without_waiting_for_disk",
 ]

@@ -20,6 +20,7 @@ import typing as t
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
+from transitions.core import EventData
 
 from ..committed import PERSISTED, TransitionRecord
 from ..errors import DurableReceiverError
@@ -50,8 +51,7 @@ class PayloadCheck:
         self.send_event = send_event
 
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        # With send_event, transitions passes the EventData as the only positional argument.
-        if self.send_event:
+        if self.send_event and args and isinstance(args[0], EventData):
             event_data = args[0]
             args, kwargs = tuple(event_data.args), dict(event_data.kwargs)
             model_class: type = type(event_data.model)

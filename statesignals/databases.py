@@ -1,4 +1,4 @@
-"""Engines for a database named by URL, as the command line and workers get them."""
+"""Engines for a database named by URL, as the outbox's command line and workers open them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def engine_for(url: str | sa.URL) -> sa.Engine:
     application can share one file."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        from ..sqlalchemy import sqlite_engine
+        from .sqlalchemy import sqlite_engine
 
         # IMMEDIATE: a unit of work that reads before it writes (a receiver loading its
         # model) queues for the write lock instead of failing when a relay wrote first.
