@@ -52,6 +52,7 @@ def shop_receivers() -> None:
     receivers.connect_receivers()
 
 
+# --8<-- [start:helpers]
 @pytest.fixture
 def engine(tmp_path: Path) -> c.Iterator[sa.Engine]:
     engine = sqlite_engine(tmp_path / "shop.sqlite3")
@@ -106,6 +107,7 @@ def unpublished(engine: sa.Engine) -> list[str]:
             .order_by(outbox_table.c.id)
         )
         return [receiver.split(":")[1] for receiver in connection.scalars(query)]
+    # --8<-- [end:helpers]
 
 
 def test_a_paid_order_is_mailed_and_its_stock_reserved_once_the_relay_delivers(
