@@ -26,6 +26,8 @@ from enum import Enum
 
 from transitions import Machine
 from transitions.core import listify
+from transitions.extensions.asyncio import AsyncMachine, AsyncTimeout
+from transitions.extensions.states import Tags, Timeout, add_state_features
 
 from .checks import check_workflow
 from .definition import WorkflowDefinition, declared_workflow
@@ -158,8 +160,52 @@ def _with_embedded_machines(spec: t.Any) -> t.Any:
     return spec
 
 
+def _keywords_used(specs: c.Iterable[t.Any]) -> set[str]:
+    """Every ``State`` keyword the state dicts of ``specs`` use, nested ones included."""
+    used: set[str] = set()
+    pending = list(specs)
+    while pending:
+        spec = pending.pop()
+        if isinstance(spec, dict):
+            used.update(spec)
+            for key in ("children", "states", "parallel"):
+                children = spec.get(key)
+                if isinstance(children, (list, tuple)):
+                    pending.extend(children)
+    return used
+
+
+_featured: dict[tuple[type[Machine], tuple[type, ...]], type[Machine]] = {}
+
+
+def _with_state_features(machine_cls: type[Machine], features: tuple[type, ...]) -> type[Machine]:
+    # add_state_features changes the class it decorates: decorate a subclass, once per need.
+    key = (machine_cls, features)
+    if key not in _featured:
+        derived = type(
+            machine_cls.__name__,
+            (machine_cls,),
+            {"__module__": machine_cls.__module__, "__qualname__": machine_cls.__qualname__},
+        )
+        _featured[key] = t.cast(type[Machine], add_state_features(*features)(derived))
+    return _featured[key]
+
+
+def _machine_class_for(machine_cls: type[Machine], workflow: WorkflowDefinition) -> type[Machine]:
+    """``machine_cls``, with transitions' ``Tags`` and ``Timeout`` state features when the
+    workflow's states use ``tags`` or ``timeout`` (which the workflow-file schema allows)."""
+    used = _keywords_used(workflow.states)
+    timeout: type = AsyncTimeout if issubclass(machine_cls, AsyncMachine) else Timeout
+    features = tuple(
+        feature
+        for feature, keywords in ((Tags, {"tags"}), (timeout, {"timeout", "on_timeout"}))
+        if used & keywords and not issubclass(machine_cls.state_cls, feature)
+    )
+    return _with_state_features(machine_cls, features) if features else machine_cls
+
+
 def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
-    machine_cls = cls.machine_cls
+    machine_cls = _machine_class_for(cls.machine_cls, workflow)
     try:
         machine = machine_cls(
             model=None,
@@ -296,12 +342,20 @@ class SignalingMachine:
                 f"{cls.__qualname__}: machine_cls must be a transitions Machine class "
                 f"with SignalingMixin, not {cls.machine_cls!r}"
             )
-        workflow = declared_workflow(cls, cls.machine_cls)
-        if workflow is None:
-            return
-        check_workflow(cls, workflow, cls.machine_cls)
-        machine = _compile(cls, workflow)
-        _install(cls, machine, _conveniences(cls, machine))
+        try:
+            workflow = declared_workflow(cls, cls.machine_cls)
+            if workflow is None:
+                return
+            check_workflow(cls, workflow, cls.machine_cls)
+            machine = _compile(cls, workflow)
+            _install(cls, machine, _conveniences(cls, machine))
+        except WorkflowDefinitionError:
+            raise
+        except Exception as error:  # what no check foresaw still names the class
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: the workflow cannot be compiled: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         cls.workflow = workflow
         cls.machine = machine
 

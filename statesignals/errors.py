@@ -20,6 +20,8 @@ class WorkflowDefinitionError(StateSignalsError, ValueError):
     ``location`` is where the mistake sits in the declaration, as keys and
     indexes (``("transitions", 3, "dest")``), and ``problem`` says what is wrong
     there (``"'shiped' is not a state"``), when the check knows them.
+    ``mistakes`` holds every mistake of the same kind found at once (each guard
+    or callback name the class does not define), this error alone otherwise.
     """
 
     def __init__(
@@ -28,10 +30,12 @@ class WorkflowDefinitionError(StateSignalsError, ValueError):
         *,
         location: c.Sequence[str | int] = (),
         problem: str | None = None,
+        mistakes: c.Sequence[WorkflowDefinitionError] = (),
     ) -> None:
         super().__init__(message)
         self.location = tuple(location)
         self.problem = problem if problem is not None else message
+        self.mistakes: tuple[WorkflowDefinitionError, ...] = tuple(mistakes) or (self,)
 
 
 class WorkflowFileError(WorkflowDefinitionError):

@@ -124,14 +124,20 @@ class SignalingMixin(AsyncMachineHooks):
         cls.event_cls = signaling_class(cls, cls.event_cls, core.SignalingEvent)
         cls._asynchronous = issubclass(cls, AsyncMachine)
         cls._nested = issubclass(cls, HierarchicalMachine)
-        if cls._nested and not any("_payload" in vars(klass) for klass in _own_classes(cls)):
-            # Chosen once per class: a flat machine's signals never ask whether it nests.
-            cls._payload = NestedMachineHooks._nested_payload  # type: ignore[method-assign,assignment]
+        # Chosen once per class, so that no trigger asks whether its machine nests or awaits.
+        if cls._nested:
+            _choose(cls, "_payload", NestedMachineHooks._nested_payload)
+        if cls._nested and cls._asynchronous:
+            _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
+            _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)
 
 
-def _own_classes(cls: type) -> tuple[type, ...]:
-    """The classes of ``cls``'s MRO in front of :class:`SignalingMixin`."""
-    return cls.__mro__[: cls.__mro__.index(SignalingMixin)]
+def _choose(cls: type, name: str, hook: t.Callable[..., t.Any]) -> None:
+    """Make ``hook`` the ``name`` method of ``cls``, unless a class in front of
+    :class:`SignalingMixin` (``cls`` itself, or a signaling class it derives from)
+    already defines one."""
+    if not any(name in vars(klass) for klass in cls.__mro__[: cls.__mro__.index(SignalingMixin)]):
+        setattr(cls, name, hook)
 
 
 class SignalingCoreMachine(SignalingMixin, Machine):

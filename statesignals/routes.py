@@ -101,6 +101,9 @@ def table(model_class: type) -> c.Mapping[RouteKey, tuple[RouteSignal, ...]]:
 
 def _table(model_class: type) -> dict[RouteKey, tuple[RouteSignal, ...]]:
     with _lock:
+        stored = _tables.get(id(model_class))
+        if stored is not None:  # another thread computed it while this one waited
+            return stored
         table: dict[RouteKey, tuple[RouteSignal, ...]] = {}
         for klass in reversed(model_class.__mro__):
             for key, signal in _declared.get(id(klass), {}).items():
@@ -123,6 +126,10 @@ def targets(model_class: type, signal_name: str, name: str) -> tuple[RouteSignal
 
 def _listening_for(model_class: type) -> dict[str, frozenset[str]]:
     with _lock:
+        # Stored under this lock, which every connect takes to clear it: still fresh.
+        stored = _listening.get(id(model_class))
+        if stored is not None:
+            return stored
         names: dict[str, set[str]] = {}
         for klass in model_class.__mro__:
             for (signal_name, about), signal in _declared.get(id(klass), {}).items():

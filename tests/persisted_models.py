@@ -1,4 +1,8 @@
-"""Persisted workflows that the persistence tests share."""
+"""Persisted workflows that the persistence tests share.
+
+Apart from ``tests/models.py``: importing these maps classes on SQLAlchemy and connects
+each class's version recorder, which the other test files need not have.
+"""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from ..naming import state_name
 from ..routes import listened, listens, routed
 from ..scope import PendingReceiverErrors, current_task, pending_receiver_errors
 from ..signals import state_entered, state_exited, transition_completed
-from .core import bind_next_methods, completion, record_refusal
+from .core import bind_next_methods, record_refusal
 from .diagrams import GraphStandIn, lacks_graph
 from .nesting import NestedMachineHooks, record_transition_names
 from .protocol import SignalingMachineProtocol
@@ -176,10 +176,7 @@ class SignalingNestedAsyncEvent(NestedAsyncEvent):
 
 
 class AsyncMachineHooks(NestedMachineHooks):
-    """The hooks of an asyncio machine: awaited sends, one receiver-error scope per task.
-
-    On a synchronous machine every method here hands over to the synchronous hooks.
-    """
+    """The hooks of an asyncio machine: awaited sends, one receiver-error scope per task."""
 
     _next_process_context: t.Callable[
         [t.Callable[[], t.Any], object], c.Coroutine[t.Any, t.Any, bool]
@@ -240,8 +237,9 @@ class AsyncMachineHooks(NestedMachineHooks):
     # Sending: the routing step of every machine, then awaited sends.
 
     async def _send_async(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:
@@ -254,22 +252,19 @@ class AsyncMachineHooks(NestedMachineHooks):
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None:
         name = state_name(state)
-        await self._send_async(signal, name, event_data, state=name)
+        await self._send_async(signal, name, event_data, {"state": name})
 
     async def _send_completed_async(self, event_data: EventData) -> None:
-        trigger = event_data.event.name
-        await self._send_async(transition_completed, trigger, event_data, **completion(event_data))
+        transition = event_data.transition
+        extra = {"internal": transition is not None and transition.dest is None}
+        await self._send_async(transition_completed, event_data.event.name, event_data, extra)
 
     async def _report_unsuccessful_async(self, event_data: EventData) -> None:
         signal, extra = self._unsuccessful(event_data)
-        await self._send_async(signal, event_data.event.name, event_data, **extra)
+        await self._send_async(signal, event_data.event.name, event_data, extra)
 
-    # Nested asyncio machines.
-
-    def _trigger_event(self, event_data: EventData, trigger: str) -> t.Any:
-        if not self._asynchronous:
-            return NestedMachineHooks._trigger_event(self, event_data, trigger)
-        return self._trigger_event_async(event_data, trigger)
+    # Nested asyncio machines: the composition root makes these their _trigger_event
+    # and _trigger_event_nested.
 
     async def _trigger_event_async(self, event_data: EventData, trigger: str) -> t.Any:
         try:
@@ -281,13 +276,6 @@ class AsyncMachineHooks(NestedMachineHooks):
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)
         return result
-
-    def _trigger_event_nested(
-        self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
-    ) -> t.Any:
-        if not self._asynchronous:
-            return NestedMachineHooks._trigger_event_nested(self, event_data, trigger, _state_tree)
-        return self._trigger_event_nested_async(event_data, trigger, _state_tree)
 
     async def _trigger_event_nested_async(
         self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
@@ -303,7 +291,7 @@ class AsyncMachineHooks(NestedMachineHooks):
         found = self._unsuccessful_nested(event_data, trigger)
         if found is not None:
             event_data.event = self._named_event(event_data, trigger)
-            await self._send_async(found[0], trigger, event_data, **found[1])
+            await self._send_async(found[0], trigger, event_data, found[1])
 
 
 SIGNALING_VARIANTS: dict[type, type] = {

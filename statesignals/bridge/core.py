@@ -199,12 +199,6 @@ Sending = tuple[tuple[WorkflowSignal, ...], dict[str, t.Any]]
 _NOTHING: Sending = ((), {})
 
 
-def completion(event_data: EventData) -> dict[str, t.Any]:
-    """The extra payload of ``transition_completed``."""
-    transition = event_data.transition
-    return {"internal": transition is not None and transition.dest is None}
-
-
 def denial(
     reason: str, failed_conditions: list[str], error: MachineError | None
 ) -> dict[str, t.Any]:
@@ -315,8 +309,9 @@ class CoreMachineHooks(_MachineBase):
         return sending, payload
 
     def _send(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:
@@ -342,12 +337,12 @@ class CoreMachineHooks(_MachineBase):
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None:
         name = state_name(state)
-        self._send(signal, name, event_data, state=name)
+        self._send(signal, name, event_data, {"state": name})
 
     def _send_completed(self, event_data: EventData) -> None:
-        self._send(
-            transition_completed, event_data.event.name, event_data, **completion(event_data)
-        )
+        transition = event_data.transition
+        extra = {"internal": transition is not None and transition.dest is None}
+        self._send(transition_completed, event_data.event.name, event_data, extra)
 
     def _unsuccessful(self, event_data: EventData) -> tuple[WorkflowSignal, dict[str, t.Any]]:
         """Which signal reports an unsuccessful flat trigger, and its extra payload."""
@@ -370,7 +365,7 @@ class CoreMachineHooks(_MachineBase):
     def _report_unsuccessful(self, event_data: EventData) -> None:
         """Send ``transition_denied`` or ``transition_failed`` for an unsuccessful trigger."""
         signal, extra = self._unsuccessful(event_data)
-        self._send(signal, event_data.event.name, event_data, **extra)
+        self._send(signal, event_data.event.name, event_data, extra)
 
 
 __all__ = [
@@ -382,7 +377,6 @@ __all__ = [
     "SignalingState",
     "SignalingTransition",
     "bind_next_methods",
-    "completion",
     "denial",
     "record_refusal",
 ]

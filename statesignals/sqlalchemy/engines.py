@@ -18,13 +18,11 @@ import typing as t
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from statesignals import DatabaseLockedError, MissingVersionColumnError
 
 from .history import persisted_tables
-
-if t.TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 BeginMode = t.Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
 
@@ -62,8 +60,6 @@ def sqlite_async_engine(
     **engine_options: t.Any,
 ) -> AsyncEngine:
     """:func:`sqlite_engine` for ``AsyncSession``, on aiosqlite."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     engine = create_async_engine(
         f"sqlite+aiosqlite:///{os.fspath(path)}",
         connect_args={"timeout": busy_timeout},

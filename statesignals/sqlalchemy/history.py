@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections.abc as c
 import typing as t
+import uuid
 from datetime import datetime
 
 from sqlalchemy import (
@@ -39,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 
-from statesignals import TransitionRecord
+from statesignals import TransitionRecord, WorkflowDefinitionError
 from statesignals.naming import model_state_name
 
 _PERSISTED_TABLES: dict[str, tuple[type, str]] = {}
@@ -93,8 +94,6 @@ def creation_row(
     created_at: datetime,
 ) -> dict[str, t.Any]:
     """The history row for ``model``'s creation (before its ``pending`` transitions)."""
-    import uuid
-
     attribute = type(model).machine.model_attribute
     dest = pending[0][0].source if pending else model_state_name(getattr(model, attribute))
     # Version 1 is the creation; transitions before the first flush come after it.
@@ -139,8 +138,6 @@ def select_history(cls: t.Any, key: t.Any) -> Select[t.Any]:
     """``SELECT`` one row's history (``key``: primary key value, tuple, or instance)."""
     table = getattr(cls, "history_table", None)
     if table is None:
-        from statesignals import WorkflowDefinitionError
-
         raise WorkflowDefinitionError(
             f"{cls.__qualname__} keeps no history: declare history = True on the class"
         )

@@ -50,7 +50,7 @@ from statesignals import (
     transition_completed,
 )
 from statesignals.committed import PERSISTED
-from statesignals.declarative import state_names, trigger_names
+from statesignals.declarative import _initial_value, state_names, trigger_names
 from statesignals.routes import RouteSignal, route, routed
 
 from . import history, tracking
@@ -228,7 +228,7 @@ def _configure(cls: type[PersistedWorkflow]) -> None:
             if isinstance(value := machine.get_state(name).value, Enum)
         }
     known = frozenset(names)
-    initial = _initial(cls)
+    initial = _initial_value(machine)
     event.listen(cls, "init", functools.partial(_on_init, initial, attribute, known))
     check = functools.partial(_check_loaded, cls, attribute, known)
     event.listen(cls, "load", lambda target, context: check(target))
@@ -247,12 +247,6 @@ def _configure(cls: type[PersistedWorkflow]) -> None:
     if cls.history:
         cls.history_table = history.history_table(cls)
     history.register(cls)
-
-
-def _initial(cls: type[PersistedWorkflow]) -> t.Any:
-    from statesignals.declarative import _initial_value
-
-    return _initial_value(cls.machine)
 
 
 def _connect_recorder(cls: type[PersistedWorkflow]) -> None:

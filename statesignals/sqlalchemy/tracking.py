@@ -33,9 +33,11 @@ from sqlalchemy import event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import async_object_session
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.util import concurrency
 
 from statesignals import (
     DatabaseLockedError,
@@ -113,8 +115,6 @@ def flush(model: t.Any, trigger: str) -> None:
 
 async def flush_async(model: t.Any, trigger: str) -> None:
     """:func:`flush` for a model held by an ``AsyncSession``."""
-    from sqlalchemy.ext.asyncio import async_object_session
-
     session = async_object_session(model)
     if session is None or not model.__dict__.get(_UNFLUSHED):
         return
@@ -327,8 +327,6 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 def _greenlet_wrapper() -> AsyncWrapper | None:
     """Under AsyncSession the events run in SQLAlchemy's greenlet: coroutine receivers
     are awaited through it."""
-    from sqlalchemy.util import concurrency
-
     if not concurrency.in_greenlet():
         return None
     await_ = getattr(concurrency, "await_", None) or concurrency.await_only
