@@ -453,6 +453,7 @@ def run(options: argparse.Namespace) -> int:
     engine.dispose()
     if options.drop:
         drop_database(database)
+        empty_broker(broker)
     ok = lost == 0 and doubled == 0 and committed == expected and done == events
     return 0 if ok else 1
 
@@ -488,7 +489,11 @@ def main(argv: c.Sequence[str] | None = None) -> int:
         default=300,
         help="seconds to wait for the clients, then for the effects",
     )
-    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument(
+        "--drop",
+        action="store_true",
+        help="drop the database and empty the broker's database at the end",
+    )
     options = parser.parse_args(argv)
     try:
         return run(options)
