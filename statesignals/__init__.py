@@ -8,7 +8,7 @@ from transitions import MachineError
 
 from .analysis import Finding, validate
 from .committed import TransitionRecord
-from .declarative import AsyncTrigger, SignalingMachine, Trigger
+from .declarative import AsyncTrigger, SignalingMachine, StateCheck, Trigger, TriggerCheck
 from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
@@ -16,13 +16,16 @@ from .errors import (
     DetachedWorkflowError,
     DiagramError,
     DurableReceiverError,
+    GuardCallError,
     MissingVersionColumnError,
     OutboxError,
     OutboxPayloadError,
     PersistenceError,
     ProtectedStateError,
+    ReceiverCancelledError,
     ReceiverError,
     StaleTransitionError,
+    StateAttributeError,
     StateSignalsError,
     UnknownStoredStateError,
     WorkflowDefinitionError,
@@ -96,7 +99,9 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     # Declarative: the base class of workflow models and its annotations.
     "AsyncTrigger",
     "SignalingMachine",
+    "StateCheck",
     "Trigger",
+    "TriggerCheck",
     # Tools: analysis, diagrams, last transitions, workflow files.
     "Diagram",
     "Finding",
@@ -111,8 +116,11 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     # Errors: every one is a StateSignalsError, except transitions' own MachineError.
     "AsyncReceiverError",
     "DiagramError",
+    "GuardCallError",
     "MachineError",
+    "ReceiverCancelledError",
     "ReceiverError",
+    "StateAttributeError",
     "StateSignalsError",
     "WorkflowDefinitionError",
     "WorkflowFileError",

@@ -45,8 +45,9 @@ class CeleryPublisher(Publisher):
     """Sends each event as a ``statesignals.durable`` task with ``task_id`` = event id.
 
     ``queue`` routes the tasks (default: the app's routing for the task name).
-    Publishing does not retry on its own (``retry=False``): the relay counts the
-    failure on the event and backs off, so a broker outage never blocks it.
+    Publishing does not retry on its own (``retry=False``, and one reconnection
+    attempt): the relay counts the failure on the event and backs off, so a broker
+    outage never blocks it.
     """
 
     def __init__(self, app: Celery, *, queue: str | None = None) -> None:
@@ -60,6 +61,9 @@ class CeleryPublisher(Publisher):
         published = 0
         try:
             with self.app.producer_or_acquire() as producer:
+                # Kombu would retry connecting for seconds: fail at once instead, and
+                # let the relay count the attempt and back off.
+                producer.connection.ensure_connection(max_retries=1, interval_start=0.1)
                 for event in events:
                     self.app.send_task(
                         TASK_NAME,

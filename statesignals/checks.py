@@ -31,11 +31,10 @@ from .definition import (
 from .errors import WorkflowDefinitionError
 
 
-def _callback_names(value: t.Any) -> list[str]:
+def _callbacks(value: t.Any) -> list[t.Any]:
     if value is None:
         return []
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return [item for item in values if isinstance(item, str)]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _is_defined(cls: type, name: str) -> bool:
@@ -53,7 +52,8 @@ def _is_defined(cls: type, name: str) -> bool:
 
 
 class _UndefinedCallbacks:
-    """Gathers every guard and callback name a class does not define, to report them at once."""
+    """Gathers every guard and callback name a class does not define, to report them at once,
+    and every guard or callback that is neither a name nor callable."""
 
     def __init__(self, cls: type, look_up: bool = True) -> None:
         self.cls = cls
@@ -61,21 +61,26 @@ class _UndefinedCallbacks:
         self.found: list[WorkflowDefinitionError] = []
 
     def check(self, where: str, field_name: str, value: t.Any, location: Location = ()) -> None:
-        if not self.look_up:
-            return
-        for name in _callback_names(value):
-            if not _is_defined(self.cls, name):
+        for callback in _callbacks(value):
+            if isinstance(callback, str):
+                if not self.look_up or _is_defined(self.cls, callback):
+                    continue
                 problem = (
-                    f"{name!r} is neither an attribute of {self.cls.__qualname__} "
+                    f"{callback!r} is neither an attribute of {self.cls.__qualname__} "
                     "nor an importable 'module.function' path"
                 )
-                self.found.append(
-                    WorkflowDefinitionError(
-                        f"{self.cls.__qualname__}: {where}: {field_name} {problem}",
-                        location=(*location, field_name),
-                        problem=problem,
-                    )
+            elif callable(callback):
+                continue
+            else:
+                # transitions would call it on the first trigger, after the state changed.
+                problem = f"{callback!r} is not a callable or the name of one"
+            self.found.append(
+                WorkflowDefinitionError(
+                    f"{self.cls.__qualname__}: {where}: {field_name} {problem}",
+                    location=(*location, field_name),
+                    problem=problem,
                 )
+            )
 
     def raise_found(self) -> None:
         if not self.found:
@@ -394,6 +399,7 @@ def check_workflow(
     cls: type,
     workflow: WorkflowDefinition,
     machine_cls: type[Machine],
+    reserved: c.Collection[str] = (),
     *,
     look_up_callbacks: bool = True,
 ) -> None:
@@ -402,9 +408,10 @@ def check_workflow(
 
     For a nested machine (``machine_cls`` a ``HierarchicalMachine``) state names
     are full paths (``shipping_packed``), and transitions and ``initial`` declared
-    inside a compound state name states relative to it. ``look_up_callbacks=False``
-    checks only the structure, for a workflow drawn without the class its guards
-    belong to.
+    inside a compound state name states relative to it. ``reserved`` names the
+    attributes the model needs for itself, which cannot hold the state.
+    ``look_up_callbacks=False`` checks only the structure, for a workflow drawn
+    without the class its guards belong to.
     """
     callbacks = _UndefinedCallbacks(cls, look_up_callbacks)
     root = state_scopes(cls, workflow, machine_cls, callbacks)
@@ -422,6 +429,14 @@ def check_workflow(
     attribute = workflow.model_attribute
     if not isinstance(attribute, str) or not attribute.isidentifier():
         fail(cls, f"model_attribute {attribute!r} is not an attribute name")
+    if attribute.startswith("__") and attribute.endswith("__"):
+        fail(cls, f"model_attribute {attribute!r} is a special attribute of every object")
+    if attribute in reserved:
+        fail(
+            cls,
+            f"model_attribute {attribute!r} is an attribute every workflow model needs "
+            "for itself; choose another name for the state",
+        )
 
     allowed = set(TRANSITION_FIELDS) | set(
         inspect.signature(machine_cls.transition_cls.__init__).parameters

@@ -20,6 +20,7 @@ class keeps no reference to them.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import inspect
 import typing as t
 from enum import Enum
@@ -31,10 +32,11 @@ from transitions.extensions.states import Tags, Timeout, add_state_features
 
 from .checks import check_workflow
 from .definition import WorkflowDefinition, declared_workflow
-from .errors import WorkflowDefinitionError, WorkflowLookupError
+from .dispatch import is_coroutine_receiver, receiver_name
+from .errors import AsyncReceiverError, WorkflowDefinitionError, WorkflowLookupError
 from .machines import SignalingCoreMachine, SignalingMixin
 from .naming import state_name
-from .routes import route, routes_of
+from .routes import EVERY, route, routes_of
 from .scope import ReceiverErrorPolicy
 from .signals import (
     state_entered,
@@ -48,7 +50,18 @@ F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
 Trigger = c.Callable[..., bool]
 """Annotate a trigger's name with this (``pay: Trigger``) so that type checkers
-know the method the workflow adds; ``is_<state>`` and ``may_<trigger>`` too."""
+know the method the workflow adds."""
+
+TriggerCheck = c.Callable[..., bool]
+"""Annotate ``may_<trigger>`` with this (``may_pay: TriggerCheck``); with an
+asynchronous ``machine_cls`` it returns a coroutine: use :data:`AsyncTrigger`."""
+
+
+class StateCheck(t.Protocol):
+    """Annotate ``is_<state>`` with this (``is_paid: StateCheck``)."""
+
+    def __call__(self, allow_substates: bool = False) -> bool: ...
+
 
 AsyncTrigger = c.Callable[..., c.Coroutine[t.Any, t.Any, bool]]
 """As :data:`Trigger`, for the triggers and ``may_<trigger>`` checks of a workflow
@@ -118,13 +131,16 @@ def _is_method(cls: type, name: str, machine: Machine, value: t.Any) -> c.Callab
         # A compound state is current only through its children: ask the machine.
         is_state = t.cast(t.Any, machine).is_state
 
-        def is_nested_state(self: object) -> bool:
-            return bool(is_state(value, self))
+        def is_nested_state(self: object, allow_substates: bool = False) -> bool:
+            return bool(is_state(value, self, allow_substates=allow_substates))
 
-        return _generated(is_nested_state, cls, name, doc)
+        return _generated(
+            is_nested_state, cls, name, doc + " allow_substates: also in one of its substates."
+        )
     attribute = machine.model_attribute
 
-    def is_flat_state(self: object) -> bool:
+    def is_flat_state(self: object, allow_substates: bool = False) -> bool:
+        # A flat state has no substates; the keyword is accepted as transitions' is_state does.
         return bool(getattr(self, attribute) == value)
 
     return _generated(is_flat_state, cls, name, doc)
@@ -299,6 +315,14 @@ def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., t.A
         setattr(cls, attribute, _initial_value(machine))
 
 
+@functools.cache
+def _reserved_attributes() -> frozenset[str]:
+    """What :class:`SignalingMachine` gives every model (``machine``, ``trigger`` ...),
+    apart from ``state``: a ``model_attribute`` of that name would replace it."""
+    names = {*vars(SignalingMachine), *SignalingMachine.__annotations__}
+    return frozenset(name for name in names if name != "state" and not name.startswith("__"))
+
+
 class SignalingMachine:
     """Base class for models whose lifecycle is a workflow of states and transitions.
 
@@ -346,7 +370,7 @@ class SignalingMachine:
             workflow = declared_workflow(cls, cls.machine_cls)
             if workflow is None:
                 return
-            check_workflow(cls, workflow, cls.machine_cls)
+            check_workflow(cls, workflow, cls.machine_cls, _reserved_attributes())
             machine = _compile(cls, workflow)
             _install(cls, machine, _conveniences(cls, machine))
         except WorkflowDefinitionError:
@@ -378,13 +402,13 @@ class SignalingMachine:
         result = machine._can_trigger(self, trigger_name, *args, **kwargs)
         return result if t.cast(SignalingMixin, machine)._asynchronous else bool(result)
 
-    # Receivers for one transition or state of this class (and its subclasses).
+    # Receivers for transitions or states of this class (and its subclasses).
 
     @classmethod
-    def on_transition(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``transition_completed`` for ``trigger``."""
-        cls._known(trigger, "trigger")
-        return cls._connector(transition_completed.name, trigger, weak)
+    def on_transition(cls, *triggers: str, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_completed`` for ``triggers``
+        (every trigger when none is given)."""
+        return cls._connector("on_transition", transition_completed.name, triggers, weak)
 
     @classmethod
     def on_commit(
@@ -412,22 +436,35 @@ class SignalingMachine:
         return connect
 
     @classmethod
-    def on_denied(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``transition_denied`` for ``trigger``."""
-        cls._known(trigger, "trigger")
-        return cls._connector(transition_denied.name, trigger, weak)
+    def on_denied(cls, *triggers: str, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_denied`` for ``triggers``
+        (every trigger when none is given)."""
+        return cls._connector("on_denied", transition_denied.name, triggers, weak)
 
     @classmethod
-    def on_enter(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``state_entered`` for ``state``."""
-        name = cls._known(state, "state")
-        return cls._connector(state_entered.name, name, weak)
+    def on_enter(cls, *states: str | Enum, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_entered`` for ``states``
+        (every state when none is given)."""
+        return cls._connector("on_enter", state_entered.name, states, weak)
 
     @classmethod
-    def on_exit(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``state_exited`` for ``state``."""
-        name = cls._known(state, "state")
-        return cls._connector(state_exited.name, name, weak)
+    def on_exit(cls, *states: str | Enum, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_exited`` for ``states``
+        (every state when none is given)."""
+        return cls._connector("on_exit", state_exited.name, states, weak)
+
+    @classmethod
+    def _vet_receiver(cls, receiver: c.Callable[..., t.Any], where: str) -> None:
+        """Refuse, with :class:`~statesignals.AsyncReceiverError`, a coroutine receiver
+        for a class whose machine is synchronous: it could never be awaited."""
+        machine = cls._machine()
+        if is_coroutine_receiver(receiver) and not t.cast(SignalingMixin, machine)._asynchronous:
+            raise AsyncReceiverError(
+                f"{where}: receiver {receiver_name(receiver)} is a coroutine function, but "
+                f"{cls.__qualname__}'s machine_cls {type(machine).__name__} is synchronous "
+                "and could never await it; connect a plain function or declare an "
+                "asynchronous machine_cls"
+            )
 
     @classmethod
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
@@ -457,14 +494,42 @@ class SignalingMachine:
         return key
 
     @classmethod
-    def _connector(cls, signal_name: str, name: str, weak: bool) -> c.Callable[[F], F]:
-        signal = route(cls, signal_name, name)
+    def _connector(
+        cls, helper: str, signal_name: str, names: tuple[str | Enum, ...], weak: bool
+    ) -> c.Callable[[F], F]:
+        kind: t.Literal["trigger", "state"] = (
+            "trigger"
+            if signal_name in (transition_completed.name, transition_denied.name)
+            else "state"
+        )
+        bare = next((name for name in names if not isinstance(name, (str, Enum))), None)
+        if bare is not None:
+            given = receiver_name(bare) if callable(bare) else repr(bare)
+            raise WorkflowLookupError(
+                f"{cls.__qualname__}.{helper} was used without parentheses (or given "
+                f"{given} as a {kind}): write @{cls.__qualname__}.{helper}({kind!r}, ...) "
+                f"for some {kind}s, or @{cls.__qualname__}.{helper}() for every one"
+            )
+        keys = [cls._known(name, kind) for name in names] if names else [EVERY]
+        signals = [route(cls, signal_name, key) for key in keys]
+        label = ", ".join(map(repr, keys)) if names else ""
+        where = f"{cls.__qualname__}.{helper}({label})"
 
         def connect(receiver: F) -> F:
-            signal.connect(receiver, weak=weak)
+            cls._vet_receiver(receiver, where)
+            for signal in signals:
+                signal.connect(receiver, weak=weak)
             return receiver
 
         return connect
 
 
-__all__ = ["AsyncTrigger", "SignalingMachine", "Trigger", "state_names", "trigger_names"]
+__all__ = [
+    "AsyncTrigger",
+    "SignalingMachine",
+    "StateCheck",
+    "Trigger",
+    "TriggerCheck",
+    "state_names",
+    "trigger_names",
+]

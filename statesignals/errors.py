@@ -60,6 +60,35 @@ class AsyncReceiverError(StateSignalsError, TypeError):
     """
 
 
+class GuardCallError(StateSignalsError, TypeError):
+    """A guard could not be called with what ``transitions`` passes it.
+
+    A guard given by name is a method of the model; a callable guard is called
+    with the trigger's arguments (``gate.lift(5)`` calls ``guard(5)``), or with
+    the ``EventData`` alone when ``send_event`` is set, never with the model.
+    The message names the model class, the trigger, the transition and the guard;
+    the ``TypeError`` of the call is the ``__cause__``.
+    """
+
+
+class StateAttributeError(StateSignalsError, AttributeError):
+    """The model's state attribute was deleted while a trigger ran (by a receiver or a
+    callback), so the model would silently read a default state it is not in.
+
+    Raised when the trigger returns; the attribute is set back to the state the
+    transition reached.
+    """
+
+
+class ReceiverCancelledError(StateSignalsError):
+    """A receiver raised ``asyncio.CancelledError`` although its task was not cancelled.
+
+    It awaited a task or future that was cancelled elsewhere; the trigger's own
+    task goes on, so this is one more receiver error (the ``CancelledError`` is
+    its ``__cause__``), raised with the others once the trigger finished.
+    """
+
+
 class PersistenceError(StateSignalsError):
     """A persisted workflow (:mod:`statesignals.sqlalchemy`) cannot be loaded or written.
 
@@ -168,13 +197,16 @@ __all__ = [
     "DetachedWorkflowError",
     "DiagramError",
     "DurableReceiverError",
+    "GuardCallError",
     "MissingVersionColumnError",
     "OutboxError",
     "OutboxPayloadError",
     "PersistenceError",
     "ProtectedStateError",
+    "ReceiverCancelledError",
     "ReceiverError",
     "StaleTransitionError",
+    "StateAttributeError",
     "StateSignalsError",
     "UnknownStoredStateError",
     "WorkflowDefinitionError",

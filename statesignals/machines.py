@@ -41,6 +41,7 @@ from .bridge import core, diagrams, locking, nesting
 from .bridge.asyncio import AsyncMachineHooks
 from .bridge.nesting import NestedMachineHooks
 from .errors import StateSignalsError
+from .scope import ReceiverErrorPolicy
 
 _CT = t.TypeVar("_CT", bound=type)
 
@@ -116,6 +117,16 @@ class SignalingMixin(AsyncMachineHooks):
     (``"raise"``, the default, or ``"log"``), saying what happens when receivers raise.
     """
 
+    _locked: t.ClassVar[bool] = False
+    """Whether the machine is a ``LockedMachine``."""
+
+    def __init__(
+        self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
+    ) -> None:
+        super().__init__(*args, receiver_errors=receiver_errors, **kwargs)
+        if self._locked:
+            locking.prepare_locked_machine(self)
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         core.bind_next_methods(cls, core.CoreMachineHooks, *_WRAPPED)
@@ -124,6 +135,7 @@ class SignalingMixin(AsyncMachineHooks):
         cls.event_cls = signaling_class(cls, cls.event_cls, core.SignalingEvent)
         cls._asynchronous = issubclass(cls, AsyncMachine)
         cls._nested = issubclass(cls, HierarchicalMachine)
+        cls._locked = issubclass(cls, LockedMachine)
         # Chosen once per class, so that no trigger asks whether its machine nests or awaits.
         if cls._nested:
             _choose(cls, "_payload", NestedMachineHooks._nested_payload)

@@ -80,6 +80,7 @@ def run_relay(options: argparse.Namespace, out: t.TextIO) -> int:
         lease=options.lease,
         poll_interval=options.poll_interval,
         policy=policy,
+        republish_after=options.republish_after,
     )
     with _database_errors(options.database):
         if options.drain:
@@ -164,6 +165,12 @@ def add_commands(commands: t.Any) -> None:
     )
     relay.add_argument(
         "--max-attempts", type=int, default=10, help="failures before the dead letter (10)"
+    )
+    relay.add_argument(
+        "--republish-after",
+        type=float,
+        default=900.0,
+        help="seconds after which a published event without effect is published again (900)",
     )
     relay.add_argument("--drain", action="store_true", help="stop once nothing is left")
     relay.add_argument("--log-level", default="INFO", help="INFO (default), DEBUG, WARNING ...")

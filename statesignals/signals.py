@@ -1,9 +1,11 @@
 """Every signal statesignals sends, in one place.
 
-Each is a :class:`~statesignals.dispatch.WorkflowSignal` on the
+Each is a :class:`~statesignals.routes.ModelSignal` (a
+:class:`~statesignals.dispatch.WorkflowSignal` whose senders are models) on the
 :data:`signals` namespace. The sender is the model whose state changed; every
-payload carries ``trigger``, ``source``, ``dest``, ``model``, ``machine`` and
-``event_data`` (the ``transitions`` :class:`~transitions.core.EventData`).
+payload carries ``trigger``, ``source``, ``dest``, ``machine`` and ``event_data``
+(the ``transitions`` :class:`~transitions.core.EventData`); the model is not repeated
+in it, so a receiver may call its first parameter ``model``.
 
 Two more are sent once a trigger is over, about what became of its transition:
 ``transition_committed`` (it can no longer be undone) and ``transition_flushed`` (a
@@ -16,9 +18,10 @@ payload is ``trigger``, ``source``, ``dest`` and ``transition``, a
 from __future__ import annotations
 
 from .committed import CommittedSignal
-from .dispatch import SignalNamespace, WorkflowSignal
+from .dispatch import WorkflowSignal
+from .routes import ModelSignalNamespace
 
-signals = SignalNamespace()
+signals = ModelSignalNamespace()
 """The namespace holding the workflow signals, by name."""
 
 # fmt: off

@@ -257,3 +257,25 @@ def test_a_definition_error_leaves_no_class_behind() -> None:
             initial = "b"
 
     assert "Broken" not in locals()
+
+
+def test_is_state_accepts_allow_substates_as_transitions_does() -> None:
+    from statesignals import SignalingHierarchicalMachine
+
+    class Trip(SignalingMachine):
+        machine_cls = SignalingHierarchicalMachine
+        states = ["home", {"name": "away", "children": ["hotel", "beach"], "initial": "hotel"}]
+        initial = "home"
+        transitions = [["leave", "home", "away"]]
+
+    class Lamp(SignalingMachine):
+        states = ["off", "on"]
+        initial = "off"
+
+    trip = Trip()
+    trip.trigger("leave")
+    check: t.Any = trip
+    assert check.is_away(allow_substates=True)
+    assert not check.is_away()
+    assert check.is_away_hotel(allow_substates=True)
+    assert t.cast(t.Any, Lamp()).is_off(allow_substates=True)

@@ -7,7 +7,7 @@ import typing as t
 import pytest
 from transitions import Machine, MachineError
 
-from statesignals import SignalingCoreMachine, SignalingMachine, transition_denied
+from statesignals import GuardCallError, SignalingCoreMachine, SignalingMachine, transition_denied
 from statesignals.testing import SignalRecorder
 from tests.recording import entries, payloads
 
@@ -265,3 +265,50 @@ def test_transition_denied_signal_is_exported_on_the_namespace() -> None:
     from statesignals import signals
 
     assert signals["transition_denied"] is transition_denied
+
+
+def test_a_callable_guard_that_cannot_take_the_trigger_arguments_names_guard_and_transition() -> (
+    None
+):
+    class Gate(SignalingMachine):
+        states = ["shut", "open"]
+        initial = "shut"
+        transitions = [
+            {"trigger": "lift", "source": "shut", "dest": "open", "conditions": lambda self: True}
+        ]
+
+    gate = Gate()
+    with pytest.raises(GuardCallError) as raised:
+        gate.trigger("lift")
+    message = str(raised.value)
+    assert "Gate" in message and "lift" in message and "shut -> open" in message
+    assert "<lambda>" in message and "trigger's arguments" in message
+    assert isinstance(raised.value, TypeError)
+    assert gate.state == "shut"
+
+
+def test_a_callable_guard_receives_the_trigger_arguments_and_its_own_errors_pass_through() -> None:
+    received: list[tuple[t.Any, ...]] = []
+
+    def enough(amount: int) -> bool:
+        received.append((amount,))
+        return amount > 10
+
+    def broken(amount: int) -> bool:
+        raise TypeError("inside the guard")
+
+    class Till(SignalingMachine):
+        states = ["open", "paid"]
+        initial = "open"
+        transitions = [
+            {"trigger": "pay", "source": "open", "dest": "paid", "conditions": enough},
+            {"trigger": "fail", "source": "open", "dest": "paid", "conditions": broken},
+        ]
+
+    till = Till()
+    assert not till.trigger("pay", 5)
+    assert till.trigger("pay", amount=20)
+    assert received == [(5,), (20,)]
+    with pytest.raises(TypeError, match="inside the guard") as raised:
+        Till().trigger("fail", 1)
+    assert not isinstance(raised.value, GuardCallError)

@@ -383,7 +383,14 @@ def test_broker_stopped_while_events_keep_committing(queue, tmp_path, database):
     broker.start()
     broker_url = f"redis://127.0.0.1:{broker.port}/{REDIS_DB}"
     ids: list[str] = []
-    relay = relay_for(engine, broker_url, queue, policy=RetryPolicy(initial=0.2, maximum=2.0))
+    # A broker that stops can lose what it had handed out: published again after 8 s.
+    relay = relay_for(
+        engine,
+        broker_url,
+        queue,
+        policy=RetryPolicy(initial=0.2, maximum=2.0),
+        republish_after=8.0,
+    )
     relaying = threading.Thread(target=relay.run)
     try:
         with Worker(broker_url, url, queue, tmp_path):

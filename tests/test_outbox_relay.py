@@ -155,6 +155,34 @@ def test_relays_racing_on_one_file_run_each_event_once(engine):
     assert tally("two+ relays racing (SQLite)", ids, engine) == (200, 0, 0)
 
 
+class LosingPublisher(InProcessPublisher):
+    """Loses the first message of every event, as a broker that crashed might."""
+
+    def __init__(self) -> None:
+        super().__init__(FAST)
+        self.lost: set[str] = set()
+
+    def publish(self, event: DurableEvent, engine: sa.Engine) -> None:
+        if event.event_id not in self.lost:
+            self.lost.add(event.event_id)
+            return
+        super().publish(event, engine)
+
+
+def test_events_whose_messages_were_lost_are_published_again(engine):
+    ids = commit_events(engine, range(5))
+    losing = OutboxRelay(engine, LosingPublisher(), poll_interval=0.05, republish_after=0.3)
+    thread = threading.Thread(target=losing.run)
+    thread.start()
+    try:
+        wait_for(lambda: sum(effect_counts(engine).values()) >= 5, "every effect")
+    finally:
+        losing.stop()
+        thread.join()
+    assert losing.metrics.republished == 5
+    assert tally("messages lost after publishing, published again", ids, engine) == (5, 0, 0)
+
+
 def test_a_commit_wakes_a_relay_in_the_same_process(engine):
     from statesignals.outbox.wakeup import announce, database_key
 

@@ -6,7 +6,13 @@ import typing as t
 
 import pytest
 
-from statesignals import SignalingCoreMachine, SignalingMachine, state_entered, state_exited
+from statesignals import (
+    SignalingCoreMachine,
+    SignalingMachine,
+    state_entered,
+    state_exited,
+    transition_completed,
+)
 from statesignals.testing import SignalRecorder
 from tests.recording import entries, payloads
 
@@ -172,7 +178,7 @@ def test_final_state_callbacks_run_after_state_entered(signal_recorder: SignalRe
     ]
 
 
-def test_payload_carries_trigger_states_model_machine_and_event_data(
+def test_payload_carries_trigger_states_machine_and_event_data(
     signal_recorder: SignalRecorder,
 ) -> None:
     class Ticket(SignalingMachine):
@@ -186,7 +192,7 @@ def test_payload_carries_trigger_states_model_machine_and_event_data(
     completed = payloads(signal_recorder)[-1]
     assert completed["signal"] == "transition_completed"
     assert completed["sender"] is ticket
-    assert completed["model"] is ticket
+    assert "model" not in completed  # the sender is the model
     assert completed["machine"] is Ticket.machine
     assert (completed["trigger"], completed["source"], completed["dest"]) == (
         "close",
@@ -228,3 +234,20 @@ def test_signals_do_not_depend_on_send_event(
         ("state_entered", "go", "a", "b", "b"),
         ("transition_completed", "go", "a", "b"),
     ]
+
+
+def test_a_receiver_may_name_its_first_parameter_model() -> None:
+    class Ticket(SignalingMachine):
+        states = ["open", "closed"]
+        initial = "open"
+        transitions = [["close", "open", "closed"]]
+
+    seen: list[object] = []
+
+    def receiver(model: object, **payload: t.Any) -> None:
+        seen.append(model)
+
+    transition_completed.connect(receiver)
+    ticket = Ticket()
+    ticket.trigger("close")
+    assert seen == [ticket]

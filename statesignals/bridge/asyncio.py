@@ -38,7 +38,7 @@ from ..naming import state_name
 from ..routes import listened, listens, routed
 from ..scope import PendingReceiverErrors, current_task, pending_receiver_errors
 from ..signals import state_entered, state_exited, transition_completed
-from .core import bind_next_methods, record_refusal
+from .core import bind_next_methods, raise_if_guard_call_failed, record_refusal
 from .diagrams import GraphStandIn, lacks_graph
 from .nesting import NestedMachineHooks, record_transition_names
 from .protocol import SignalingMachineProtocol
@@ -88,8 +88,12 @@ class SignalingAsyncCondition(AsyncCondition):
         bind_next_methods(cls, SignalingAsyncCondition, "check")
 
     async def check(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
-        if await self._next_check(event_data):
-            return True
+        try:
+            if await self._next_check(event_data):
+                return True
+        except TypeError as error:
+            raise_if_guard_call_failed(self, event_data, error)
+            raise
         record_refusal(event_data, self)
         return False
 
@@ -153,12 +157,12 @@ class SignalingAsyncEvent(AsyncEvent):
                 machine: SignalingMachineProtocol = event_data.machine
                 await machine._report_unsuccessful_async(event_data)
             raise
-        if (
-            not result
-            and WorkflowSignal.connected
-            and not isinstance(event_data.error, asyncio.CancelledError)
-        ):
-            machine = event_data.machine
+        if not WorkflowSignal.connected:
+            return result
+        machine = event_data.machine
+        if result:
+            machine._check_state_kept(event_data)
+        elif not isinstance(event_data.error, asyncio.CancelledError):
             await machine._report_unsuccessful_async(event_data)
         return result
 
@@ -246,7 +250,13 @@ class AsyncMachineHooks(NestedMachineHooks):
             try:
                 await each.send_payload_async(model, payload)
             except ReceiverError as group:
-                self._defer_from(each, payload, group)
+                self._defer_from(each, model, payload, group)
+            except BaseException as interrupt:
+                # The task's own cancellation goes on at once, as transitions expects.
+                if isinstance(interrupt, (Exception, asyncio.CancelledError)):
+                    raise
+                if not self._hold_interrupt(interrupt):
+                    raise
 
     async def _send_state_signal_async(
         self, signal: WorkflowSignal, state: State, event_data: EventData
@@ -275,6 +285,8 @@ class AsyncMachineHooks(NestedMachineHooks):
             raise
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)
+        elif WorkflowSignal.connected:
+            self._check_state_kept(event_data, restore=False)
         return result
 
     async def _trigger_event_nested_async(

@@ -19,6 +19,7 @@ which payload) that synchronous and asynchronous sends share.
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 
 from transitions.core import (
@@ -32,7 +33,7 @@ from transitions.core import (
 )
 
 from ..dispatch import WorkflowSignal
-from ..errors import ReceiverError, WorkflowDefinitionError
+from ..errors import GuardCallError, ReceiverError, StateAttributeError, WorkflowDefinitionError
 from ..naming import condition_label, state_name
 from ..routes import listens, routed, targets
 from ..scope import (
@@ -40,6 +41,7 @@ from ..scope import (
     PendingReceiverErrors,
     ReceiverErrorPolicy,
     defer_receiver_errors,
+    hold_interrupt,
     pending_receiver_errors,
     surface_receiver_errors,
 )
@@ -119,13 +121,49 @@ class SignalingCondition(Condition):
         bind_next_methods(cls, SignalingCondition, "check")
 
     def check(self, event_data: EventData) -> bool:
-        if self._next_check(event_data):
-            return True
+        try:
+            if self._next_check(event_data):
+                return True
+        except TypeError as error:
+            raise_if_guard_call_failed(self, event_data, error)
+            raise
         record_refusal(event_data, self)
         return False
 
 
 bind_next_methods(SignalingCondition, SignalingCondition, "check")
+
+
+def raise_if_guard_call_failed(
+    condition: Condition, event_data: EventData, error: TypeError
+) -> None:
+    """Raise :class:`GuardCallError` (from ``error``) if ``error`` says the guard cannot
+    take the arguments ``transitions`` passed; return if it came from inside the guard."""
+    machine = event_data.machine
+    try:
+        guard = machine.resolve_callable(condition.func, event_data)
+        passed = ((event_data,), {}) if machine.send_event else (event_data.args, event_data.kwargs)
+        inspect.signature(guard).bind(*passed[0], **passed[1])
+    except TypeError:
+        pass  # the call itself does not fit
+    except (ValueError, AttributeError):
+        return  # no signature to compare, or no such method
+    else:
+        return
+    transition = event_data.transition
+    moves = f" ({transition.source} -> {transition.dest})" if transition is not None else ""
+    what = (
+        "the EventData (send_event is set)"
+        if machine.send_event
+        else f"the trigger's arguments (here {len(tuple(event_data.args))} positional, "
+        f"{len(event_data.kwargs)} keyword), not the model"
+    )
+    raise GuardCallError(
+        f"{type(event_data.model).__qualname__}.{event_data.event.name}{moves}: guard "
+        f"{condition_label(condition)} cannot be called with what transitions passes a "
+        f"callable guard: {what}; name a method of the model instead, or accept those "
+        f"arguments ({error})"
+    ) from error
 
 
 def record_refusal(event_data: EventData, condition: Condition) -> None:
@@ -177,9 +215,18 @@ class SignalingEvent(Event):
                 machine: SignalingMachineProtocol = event_data.machine
                 machine._report_unsuccessful(event_data)
             raise
-        if not result and WorkflowSignal.connected:
-            machine = event_data.machine
-            machine._report_unsuccessful(event_data)
+        if WorkflowSignal.connected:
+            if not result:
+                machine = event_data.machine
+                machine._report_unsuccessful(event_data)
+            else:
+                # Written out: the state is in the instance's dict after nearly every trigger.
+                try:
+                    kept = event_data.machine.model_attribute in event_data.model.__dict__
+                except AttributeError:  # no __dict__: the state is in a slot
+                    kept = True
+                if not kept:
+                    event_data.machine._check_state_kept(event_data)
         return result
 
 
@@ -221,9 +268,10 @@ class CoreMachineHooks(_MachineBase):
         self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
     ) -> None:
         if receiver_errors not in RECEIVER_ERROR_POLICIES:
+            # A declared workflow's machine is named after the model class.
+            owner = kwargs.get("name") or type(self).__qualname__
             raise WorkflowDefinitionError(
-                f"{type(self).__qualname__}: receiver_errors must be 'raise' or 'log', "
-                f"not {receiver_errors!r}"
+                f"{owner}: receiver_errors must be 'raise' or 'log', not {receiver_errors!r}"
             )
         self.receiver_errors = receiver_errors
         super().__init__(*args, **kwargs)
@@ -241,8 +289,10 @@ class CoreMachineHooks(_MachineBase):
         try:
             result = self._next__process(trigger)
         except BaseException as error:
-            pending.log_beside(error)
-            raise
+            winner = pending.winner(error)
+            if winner is error:
+                raise
+            raise winner from error
         finally:
             pending_receiver_errors.reset(token)
         if pending:
@@ -268,8 +318,45 @@ class CoreMachineHooks(_MachineBase):
     def _defer_receiver_errors(self, errors: t.Sequence[Exception]) -> None:
         defer_receiver_errors(errors, per_task=self._asynchronous)
 
-    def _surface_receiver_errors(self, errors: list[Exception]) -> None:
+    def _hold_interrupt(self, interrupt: BaseException) -> bool:
+        """Keep ``interrupt`` (raised by a receiver) until the outermost trigger returns;
+        False outside the processing of a trigger."""
+        return hold_interrupt(interrupt, per_task=self._asynchronous)
+
+    def _surface_receiver_errors(self, errors: list[BaseException]) -> None:
         surface_receiver_errors(errors, self.receiver_errors)
+
+    def _check_state_kept(self, event_data: EventData, restore: bool = True) -> None:
+        """Raise :class:`StateAttributeError` if the trigger left the model without its
+        state attribute, setting it back first (``restore``) to the transition's dest.
+
+        Only receivers run while signals have any, so only then is it checked. A
+        model of a declared workflow would read the initial state from its class.
+        """
+        attribute = self.model_attribute
+        stored = getattr(event_data.model, "__dict__", None)
+        if stored is None or attribute in stored:
+            return  # the common case, first: this runs after every trigger while receivers exist
+        transition = event_data.transition
+        if transition is None or transition.dest is None:
+            return  # an internal transition sets no state
+        declared = inspect.getattr_static(type(event_data.model), attribute, None)
+        if hasattr(declared, "__set__"):
+            return  # held by a descriptor (a mapped column, a property), not the instance
+        model = event_data.model
+        where = (
+            f"{type(model).__qualname__}.{event_data.event.name} "
+            f"({transition.source} -> {transition.dest})"
+        )
+        if restore:
+            self.set_state(transition.dest, model)
+            outcome = f"it is set back to {transition.dest!r}"
+        else:
+            outcome = f"the model now reads {getattr(model, attribute, None)!r}"
+        raise StateAttributeError(
+            f"{where}: the model's {attribute!r} attribute was deleted while the trigger "
+            f"ran (by a receiver or a callback); {outcome}"
+        )
 
     # Routing: which signals reach a receiver, and with which payload.
 
@@ -286,7 +373,6 @@ class CoreMachineHooks(_MachineBase):
             "trigger": event_data.event.name,
             "source": source,
             "dest": dest,
-            "model": event_data.model,
             "machine": self,
             "event_data": event_data,
         }
@@ -318,13 +404,20 @@ class CoreMachineHooks(_MachineBase):
             try:
                 each.send_payload(model, payload)
             except ReceiverError as group:
-                self._defer_from(each, payload, group)
+                self._defer_from(each, model, payload, group)
+            except BaseException as interrupt:
+                if isinstance(interrupt, Exception) or not self._hold_interrupt(interrupt):
+                    raise
 
     def _defer_from(
-        self, signal: WorkflowSignal, payload: dict[str, t.Any], group: ReceiverError
+        self,
+        signal: WorkflowSignal,
+        model: object,
+        payload: dict[str, t.Any],
+        group: ReceiverError,
     ) -> None:
         where = (
-            f"{type(payload['model']).__qualname__} {payload['trigger']} "
+            f"{type(model).__qualname__} {payload['trigger']} "
             f"({payload['source']} -> {payload['dest']})"
         )
         for error in group.exceptions:
@@ -378,5 +471,6 @@ __all__ = [
     "SignalingTransition",
     "bind_next_methods",
     "denial",
+    "raise_if_guard_call_failed",
     "record_refusal",
 ]

@@ -98,6 +98,8 @@ class NestedMachineHooks(CoreMachineHooks):
             raise
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
+        elif WorkflowSignal.connected:
+            self._check_state_kept(event_data, restore=False)
         return result
 
     def _trigger_event_nested(

@@ -13,6 +13,7 @@ exponentially before it tries again.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -35,6 +36,7 @@ from .store import (
     next_due,
     record_failure,
     release,
+    republish_lost,
     unfinished_count,
 )
 from .wakeup import PostgresListener, database_key, listens, subscribe, unsubscribe
@@ -48,7 +50,8 @@ class RelayMetrics:
 
     ``published`` events went out; ``failed`` publications raised (each counts
     an attempt on its event); ``dead`` events this relay dead-lettered after
-    their last failed publication; ``lag`` is, for the last batch, the seconds
+    their last failed publication; ``republished`` events had no effect long after
+    their publication and were published again; ``lag`` is, for the last batch, the seconds
     from the oldest event's commit to its publication; ``batches`` counts
     rounds that published something.
     """
@@ -56,6 +59,7 @@ class RelayMetrics:
     published: int = 0
     failed: int = 0
     dead: int = 0
+    republished: int = 0
     lag: float = 0.0
     batches: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -67,6 +71,7 @@ class RelayMetrics:
                 "published": self.published,
                 "failed": self.failed,
                 "dead": self.dead,
+                "republished": self.republished,
                 "lag": self.lag,
                 "batches": self.batches,
             }
@@ -79,7 +84,9 @@ class OutboxRelay:
     that dies gives them back when the lease runs out, so keep it above the time
     a batch takes to publish). Between rounds with nothing to do it waits for a
     commit to wake it, or ``poll_interval`` seconds at most. ``policy`` governs
-    retries after failed publications.
+    retries after failed publications. An event published ``republish_after`` seconds
+    ago whose effect the inbox has still not recorded is published again (its message
+    was lost); keep it above the time your queues take to drain (None: never).
     """
 
     def __init__(
@@ -92,6 +99,7 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         policy: RetryPolicy | None = None,
         name: str | None = None,
+        republish_after: float | None = 900.0,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -102,6 +110,8 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.policy = policy or RetryPolicy()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.republish_after = republish_after
+        self._last_sweep = time.monotonic()
         self.metrics = RelayMetrics()
         self._stopping = threading.Event()
         self._wake = threading.Event()
@@ -208,9 +218,34 @@ class OutboxRelay:
         self._published(events, time.perf_counter() - started)
         return len(rows)
 
+    def _sweep(self) -> None:
+        """Now and then, publish again what was published long ago and had no effect."""
+        after = self.republish_after
+        if after is None or time.monotonic() - self._last_sweep < max(after / 4, 0.05):
+            return
+        self._last_sweep = time.monotonic()
+        now = utcnow()
+        before = now - dt.timedelta(seconds=after)
+        # A window, so a sweep reads only recent publications: each event passes
+        # through it in a few sweeps.
+        since = before - dt.timedelta(seconds=after * 4 + 60)
+        with self._bookkeeping.begin() as connection:
+            count = republish_lost(connection, before, since, now)
+        if count:
+            with self.metrics._lock:
+                self.metrics.republished += count
+            logger.warning(
+                "relay %s: %d events published over %.0f s ago had no effect: publishing "
+                "them again",
+                self.name,
+                count,
+                after,
+            )
+
     def _round(self) -> int | None:
         """One round, errors logged: None when it failed and the relay should back off."""
         try:
+            self._sweep()
             handled = self.run_once()
         except PublishError as failure:
             logger.warning("relay %s: publishing failed: %s", self.name, failure.error)

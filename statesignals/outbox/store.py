@@ -178,6 +178,28 @@ def _as_datetime(value: t.Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def republish_lost(
+    connection: sa.Connection, before: dt.datetime, since: dt.datetime, now: dt.datetime
+) -> int:
+    """Make due again the events published between ``since`` and ``before`` whose effect
+    the inbox has not recorded: their message was lost (a broker that lost what it had
+    handed out, a queue purged). Returns how many. A second delivery of one that was
+    only slow is skipped by the inbox.
+    """
+    no_effect = ~sa.exists().where(inbox_table.c.event_id == _o.c.event_id)
+    result = connection.execute(
+        _o.update()
+        .where(
+            _o.c.published_at < before,
+            _o.c.published_at >= since,
+            _o.c.dead_at.is_(None),
+            no_effect,
+        )
+        .values(published_at=None, claim_token=None, claimed_until=None, available_at=now)
+    )
+    return result.rowcount
+
+
 def next_due(connection: sa.Connection) -> dt.datetime | None:
     """About when the next unfinished row becomes due (None when nothing is left)."""
     return _as_datetime(
@@ -329,6 +351,7 @@ __all__ = [
     "next_due",
     "record_failure",
     "release",
+    "republish_lost",
     "retry",
     "retry_dead",
     "status",

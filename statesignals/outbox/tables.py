@@ -67,6 +67,10 @@ sa.Index(
     sqlite_where=_unfinished_rows,
 )
 
+# Relays look for published events that never had their effect (a message a broker
+# lost) by publication time.
+sa.Index("statesignals_outbox_published", outbox_table.c.published_at)
+
 inbox_table = sa.Table(
     "statesignals_inbox",
     metadata,
