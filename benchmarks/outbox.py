@@ -226,7 +226,7 @@ def _queue() -> c.Iterator[str]:
         yield name
     finally:
         client = redis.Redis.from_url(REDIS_URL)
-        client.delete(name, f"_kombu.binding.{name}")
+        client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
         client.close()
 
 

@@ -22,6 +22,8 @@ app.conf.update(
     task_default_queue=os.environ.get("STATESIGNALS_BENCH_QUEUE", "statesignals_outbox_bench"),
     worker_prefetch_multiplier=1,
     worker_hijack_root_logger=False,
+    # No remote-control mailbox: it would leave keys behind in the shared broker.
+    worker_enable_remote_control=False,
 )
 statesignals.celery.install(app, database=DATABASE)
 _engines: dict[int, sa.Engine] = {}

@@ -24,6 +24,8 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    # No remote-control mailbox: it would leave keys behind in the shared broker.
+    worker_enable_remote_control=False,
 )
 if BROKER.startswith("redis"):
     # Redis hands the unacknowledged messages of a lost connection out again after

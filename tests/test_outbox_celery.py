@@ -75,7 +75,7 @@ def redis_client(url: str) -> t.Any:
 
 def drop_redis_queue(url: str, queue: str) -> None:
     client = redis_client(url)
-    client.delete(queue, f"_kombu.binding.{queue}")
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     client.close()
 
 
