@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test check docs docs-serve bench clean
+.PHONY: demo demo-distributed test check docs docs-serve bench clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "statesignals needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
@@ -14,6 +14,11 @@ $(INSTALLED): pyproject.toml
 
 demo: $(INSTALLED)
 	$(BIN)/python -m examples.orders
+
+# The same shop on PostgreSQL with Celery workers on Redis and a relay, started and
+# stopped by the demo itself (docs/orders.md); both servers must be running.
+demo-distributed: $(INSTALLED)
+	$(BIN)/python -m examples.orders.distributed
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

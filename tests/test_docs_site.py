@@ -114,8 +114,21 @@ def snippet_sections(page: str) -> str:
 
 def test_the_testing_page_shows_every_helper_its_included_tests_use() -> None:
     shown = snippet_sections("testing.md")
-    for helper in ("store", "place", "table"):
-        assert f"{helper}(" in shown
+    source = (ROOT / "tests" / "test_orders_example.py").read_text()
+    helpers = set(re.findall(r"^def (\w+)\(", source, re.MULTILINE))
+    parameters = {
+        name.strip().split(":")[0]
+        for signature in re.findall(r"^def test_\w+\(([^)]*)\)", shown, re.MULTILINE)
+        for name in signature.split(",")
+    }
+    used = {
+        helper
+        for helper in helpers
+        if not helper.startswith("test_")
+        and (helper in parameters or re.search(rf"(?<![\w.]){helper}\(", shown))
+    }
+    assert used, "testing.md includes no test that uses a helper of its file"
+    for helper in sorted(used):
         assert f"def {helper}(" in shown, f"testing.md uses {helper}() but never shows it"
 
 

@@ -1,8 +1,10 @@
-"""Run a batch of orders through the shop and print what the receivers did.
+"""Run a batch of orders through the shop, embedded: one SQLite file, an in-process relay.
 
 ``python -m examples.orders [--database FILE] [--diagram FILE]``. Every run
 adds a new batch to the same database; the stock is refilled first (units
 reserved for earlier batches stay reserved), so each batch ends the same way.
+``python -m examples.orders.distributed`` runs the same shop on PostgreSQL with
+Celery workers.
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ import collections.abc as c
 import typing as t
 from pathlib import Path
 
-from statesignals import MachineError, diagram
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
 
-from . import receivers
-from .models import Order
-from .storage import DEFAULT_DATABASE, Store, money
+from statesignals import diagram
+from statesignals.outbox import InProcessPublisher, OutboxRelay, RetryPolicy
+from statesignals.sqlalchemy import sqlite_engine
 
+from . import receivers, shop
+from .effects import Alert, AuditEntry, Effect, Mail, Refund, StockMovement
+from .models import Order, money
+
+DEFAULT_DATABASE = Path("orders.sqlite3")
 DEFAULT_DIAGRAM = Path("orders-workflow.svg")
 
 CATALOGUE = [
@@ -56,81 +64,115 @@ SCRIPT = [
     Scripted("margaret@example.com", {"MUG": 3}, [("pay", FULL), ("pack",), ("cancel",)]),
 ]
 
+HISTORY_OF = 3
+"""The order of each batch whose history the demo prints (alan's: denied, paid, cancelled)."""
 
-# --8<-- [start:attempt]
-def attempt(order: Order, trigger: str, *args: t.Any) -> bool:
-    """Fire ``trigger`` in one transaction; a refusal is not an error here.
+# The relay retries a failing receiver quickly here: the demo waits for it.
+RETRIES = RetryPolicy(max_attempts=5, initial=0.05, maximum=1.0)
 
-    The receivers have already recorded a refusal (mail, audit, alert), so an
-    invalid trigger's MachineError only ends the attempt.
+
+DURABLE_WORK: list[tuple[str, type[Effect], str, str, c.Callable[[t.Any], str] | None]] = [
+    ("mail_customer", Mail, "mail sent", "mails sent", lambda m: f"{m.recipient:<22} {m.subject}"),
+    (
+        "keep_stock",
+        StockMovement,
+        "stock movement",
+        "stock movements",
+        lambda m: f"{m.order_number:<6} {m.kind} {m.sku} x{m.quantity}",
+    ),
+    (
+        "refund_payment",
+        Refund,
+        "refund",
+        "refunds",
+        lambda r: f"{r.order_number:<6} {money(r.amount)}",
+    ),
+    ("audit_transition", AuditEntry, "audit entry", "audit entries", None),
+    ("alert_operations", Alert, "alert", "alerts", lambda a: f"{a.order_number:<6} {a.message}"),
+]
+"""What the demo shows of each durable receiver: its table, the nouns, a line per row."""
+
+
+def play(
+    sessions: sessionmaker[Session],
+    relay: OutboxRelay,
+    batch: int,
+    script: c.Sequence[Scripted] = SCRIPT,
+) -> list[str]:
+    """Place the batch's orders and play their steps, printing each; returns the numbers.
+
+    After each customer the relay delivers what their orders committed, as a
+    relay running beside the shop would: the next customer's stock guard sees
+    the units reserved for the last one.
     """
-    with order.store.transaction():
-        try:
-            return bool(order.trigger(trigger, *args))
-        except MachineError:
-            return False
-
-
-# --8<-- [end:attempt]
-
-
-def process(store: Store, batch: int, script: c.Sequence[Scripted] = SCRIPT) -> list[Order]:
-    """Refill the stock, place the batch's orders and play their steps, printing each."""
-    with store.transaction():
-        for sku, name, price, available in CATALOGUE:
-            store.stock_product(sku, name, price, available)
-    orders = []
+    numbers = []
     for index, scripted in enumerate(script, 1):
-        with store.transaction():
-            order = store.place_order(
-                f"B{batch}-{index}", scripted.email, scripted.lines, batch=batch
-            )
+        number = f"B{batch}-{index}"
+        with sessions.begin() as session:
+            order = shop.place_order(session, number, scripted.email, scripted.lines, batch=batch)
+            total = order.total
         items = ", ".join(f"{sku} x{quantity}" for sku, quantity in scripted.lines.items())
-        print(f"{order.number}  {order.email:<22} {items:<18} total {money(order.total)}")
+        print(f"{number}  {scripted.email:<22} {items:<18} total {money(total)}")
         for trigger, *args in scripted.steps:
-            arguments = [order.total if arg == FULL else arg for arg in args]
-            source = order.state
-            moved = attempt(order, trigger, *arguments)
+            arguments = [total if arg == FULL else arg for arg in args]
+            outcome = shop.attempt(sessions, number, trigger, *arguments)
             call = f"{trigger}({', '.join(money(int(arg)) for arg in arguments)})"
-            if moved:
-                outcome = f"{source} -> {order.state}"
+            if outcome.moved:
+                print(f"    {call:<14} {outcome.source} -> {outcome.dest}")
             else:
-                outcome = f"refused in {source}: {store.alerts(order.number)[-1]['reason']}"
-            print(f"    {call:<14} {outcome}")
-        orders.append(order)
-    return orders
+                print(f"    {call:<14} refused in {outcome.source}: {outcome.denied}")
+        delivered = relay.drain(timeout=60)
+        print(f"    relay: {delivered} events delivered to the durable receivers")
+        numbers.append(number)
+    return numbers
+
+
+def report(sessions: sessionmaker[Session], engine: sa.Engine, batch: int) -> None:
+    """Print the batch: orders per state, the durable receivers' work, the denials,
+    one order's history and the outbox."""
+    with sessions() as session:
+        per_state = ", ".join(
+            f"{state} {count}" for state, count in shop.orders_by_state(session, batch).items()
+        )
+        print(f"\nOrders per state: {per_state}")
+
+        print("\nWhat the durable receivers did:")
+        for receiver, table, one, many, describe in DURABLE_WORK:
+            rows = shop.effects_of(session, table, batch)
+            print(f"  {receiver:<18}{len(rows)} {one if len(rows) == 1 else many}")
+            if describe is not None:
+                for row in rows:
+                    print(f"      {describe(row)}")
+            if table is StockMovement:
+                on_hand = ", ".join(
+                    f"{product.sku} {product.on_hand} ({product.reserved} reserved)"
+                    for product in shop.products(session)
+                )
+                print(f"      stock on hand: {on_hand}")
+
+        denials = shop.denials_of(session, batch)
+        print(f"\nDenied transitions ({len(denials)}):")
+        for denial in denials:
+            print(
+                f"    {denial.order_number:<6} {denial.trigger} in {denial.state}: {denial.reason}"
+            )
+
+        number = f"B{batch}-{HISTORY_OF}"
+        assert Order.history_table is not None  # Order declares history = True
+        print(f"\nHistory of {number} (from {Order.history_table.name}):")
+        for entry in shop.history_of(session, number):
+            step = "placed" if entry.trigger is None else entry.trigger
+            source = "" if entry.source is None else f"{entry.source} -> "
+            print(f"    version {entry.sequence}  {step:<8} {source}{entry.dest}")
+
+    print("\nOutbox (all batches):")
+    for line in shop.outbox_status(engine).lines():
+        print(f"    {line}")
 
 
 def write_workflow_diagram(path: Path) -> Path:
     """Draw the Order workflow to ``path``: SVG, PNG, DOT or Mermaid by its suffix."""
     return diagram(Order, title="Order").render(path)
-
-
-def summarize(store: Store, batch: int) -> None:
-    """Print the batch's orders per state, the mails queued and the refusals."""
-    counts = store.orders_by_state(batch)
-    per_state = ", ".join(
-        f"{state} {counts[state]}" for state in Order.machine.states if state in counts
-    )
-    print(f"\nOrders per state: {per_state}")
-    mails = store.outbox(batch=batch)
-    print(f"Notifications queued in the outbox ({len(mails)}):")
-    for mail in mails:
-        print(f"    {mail['recipient']:<22} {mail['subject']}")
-    alerts = store.alerts(batch=batch)
-    print(f"Denied transitions ({len(alerts)}):")
-    for alert in alerts:
-        number, trigger, state, reason = (
-            alert[key] for key in ("order_number", "trigger", "state", "reason")
-        )
-        print(f"    {number:<6} {trigger} in {state}: {reason}")
-    audited = len(store.audit_trail(batch=batch))
-    stock = ", ".join(
-        f"{sku} {on_hand} ({reserved} reserved)"
-        for sku, (on_hand, reserved) in store.stock().items()
-    )
-    print(f"Audit trail: {audited} signals recorded")
-    print(f"Stock on hand: {stock}")
 
 
 def main(argv: c.Sequence[str] | None = None) -> None:
@@ -146,12 +188,20 @@ def main(argv: c.Sequence[str] | None = None) -> None:
     )
     options = parser.parse_args(argv)
     receivers.connect_receivers()
-    with Store(options.database) as store:
-        batch = store.next_batch()
-        print(f"Batch {batch}, database {options.database}\n")
-        process(store, batch)
-        summarize(store, batch)
-    print(f"Workflow diagram: {write_workflow_diagram(options.diagram)}")
+    engine = sqlite_engine(options.database)
+    try:
+        shop.create_tables(engine)
+        sessions = sessionmaker(engine)
+        relay = OutboxRelay(engine, InProcessPublisher(RETRIES), poll_interval=0.05)
+        with sessions.begin() as session:
+            batch = shop.next_batch(session)
+            shop.restock(session, CATALOGUE)
+        print(f"Batch {batch}, database {options.database}, relay in this process\n")
+        play(sessions, relay, batch)
+        report(sessions, engine, batch)
+    finally:
+        engine.dispose()
+    print(f"\nWorkflow diagram: {write_workflow_diagram(options.diagram)}")
 
 
 if __name__ == "__main__":

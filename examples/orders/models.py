@@ -1,24 +1,72 @@
-"""The order model and its workflow."""
+"""The shop's data: products, orders and their lines, and the order workflow.
+
+``Order`` is a :class:`~statesignals.sqlalchemy.PersistedWorkflow`: a mapped
+class whose ``state`` column follows its transitions, with a version checked on
+every write (optimistic locking) and a history table of every transition. The
+library writes all of that; this module declares the workflow and the columns.
+"""
 
 from __future__ import annotations
 
-import collections.abc as c
-import typing as t
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
-from statesignals import SignalingMachine, Trigger
-
-if t.TYPE_CHECKING:
-    from .storage import Store
+from statesignals import Trigger
+from statesignals.sqlalchemy import PersistedWorkflow, state_column
 
 
-class Order(SignalingMachine):
-    """A customer's order, from checkout to the doorstep.
+class Base(DeclarativeBase):
+    """The shop's tables (the outbox's are on ``statesignals.outbox.metadata``)."""
 
-    Amounts are in cents. The order reads stock levels and saves itself
-    through ``store``; everything else that happens around a transition
-    (mails, audit, stock reservation, alerts) is done by receivers.
+
+class Product(Base):
+    """A product and its stock: ``reserved`` units are set aside for paid orders."""
+
+    __tablename__ = "products"
+    __table_args__ = (CheckConstraint("reserved BETWEEN 0 AND on_hand", name="stock_covers"),)
+
+    sku: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    price: Mapped[int]
+    on_hand: Mapped[int]
+    reserved: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def available(self) -> int:
+        """Units on hand that no order has reserved."""
+        return self.on_hand - self.reserved
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    quantity: Mapped[int]
+
+
+class Order(PersistedWorkflow, Base):
+    """A customer's order, from checkout to the doorstep. Amounts are in cents.
+
+    The guards read the order and the stock; the callbacks change the order's own
+    columns. Everything else that happens because an order moved (mails, stock,
+    refunds, audit, alerts) is a receiver, in ``receivers``.
     """
 
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    batch: Mapped[int] = mapped_column(index=True)
+    email: Mapped[str] = mapped_column(String(120))
+    total: Mapped[int]
+    paid: Mapped[int] = mapped_column(default=0)
+    refunded: Mapped[int] = mapped_column(default=0)
+    # Protected: only a trigger moves an order (order.state = "paid" raises).
+    state: Mapped[str] = state_column(protected=True)
+    lines: Mapped[list[OrderLine]] = relationship(order_by=OrderLine.sku)
+
+    history = True
     states = [
         "pending",
         "paid",
@@ -40,12 +88,10 @@ class Order(SignalingMachine):
         {"trigger": "ship", "source": "packed", "dest": "shipped"},
         {"trigger": "deliver", "source": "shipped", "dest": "delivered"},
         {"trigger": "cancel", "source": "pending", "dest": "cancelled"},
-        {"trigger": "cancel", "source": "paid", "dest": "cancelled", "after": "refund"},
+        {"trigger": "cancel", "source": "paid", "dest": "cancelled", "after": "owe_refund"},
     ]
     # Moving an order is a business event with guards: no to_<state>() shortcuts.
     auto_transitions = False
-    # The order row follows every state change, before any receiver hears of it.
-    after_state_change = "save"
 
     pay: Trigger
     pack: Trigger
@@ -53,30 +99,13 @@ class Order(SignalingMachine):
     deliver: Trigger
     cancel: Trigger
 
-    def __init__(
-        self,
-        store: Store,
-        number: str,
-        *,
-        email: str,
-        lines: c.Mapping[str, int],
-        total: int,
-        paid: int = 0,
-        refunded: int = 0,
-        state: str | None = None,
-    ) -> None:
-        self.store = store
-        self.number = number
-        self.email = email
-        self.lines = dict(lines)
-        self.total = total
-        self.paid = paid
-        self.refunded = refunded
-        if state is not None:
-            self.state = state
-
     def __repr__(self) -> str:
-        return f"Order({self.number!r})"
+        return f"Order({self.number!r}, {self.state!r})"
+
+    @property
+    def quantities(self) -> dict[str, int]:
+        """``{sku: quantity}`` of the order's lines."""
+        return {line.sku: line.quantity for line in self.lines}
 
     # Guards.
 
@@ -85,16 +114,24 @@ class Order(SignalingMachine):
         return amount >= self.total
 
     def all_items_in_stock(self, *trigger_args: object) -> bool:
-        """Every line can be served from the stock not yet reserved for other orders."""
-        return all(self.store.available(sku) >= quantity for sku, quantity in self.lines.items())
+        """Every line can be served from stock no other order has reserved."""
+        session = object_session(self)
+        assert session is not None, "a persisted order is checked in its session"
+        for sku, quantity in self.quantities.items():
+            product = session.get(Product, sku)
+            if product is None or product.available < quantity:
+                return False
+        return True
 
-    # Callbacks of the workflow itself.
+    # Callbacks: part of the transition itself, written in its flush.
 
     def record_payment(self, amount: int) -> None:
         self.paid = amount
 
-    def refund(self, *trigger_args: object) -> None:
+    def owe_refund(self, *trigger_args: object) -> None:
         self.refunded = self.paid
 
-    def save(self, *trigger_args: object) -> None:
-        self.store.save(self)
+
+def money(cents: int) -> str:
+    """``3450`` as ``'34.50'``."""
+    return f"{cents / 100:.2f}"
