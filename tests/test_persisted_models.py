@@ -25,13 +25,14 @@ from statesignals import (
     transition_completed,
 )
 from statesignals.dispatch import WorkflowSignal
-from statesignals.routes import route
+from statesignals.routes import route, routed_classes, routes_of
 from statesignals.sqlalchemy import (
     PersistedWorkflow,
     sqlite_engine,
     state_column,
     version_mapper_args,
 )
+from statesignals.testing import disconnect_all
 
 from .persisted_models import Order, Priority, Shipment, Ticket
 from .persistence_fixtures import engine, load_order, postgres_engine, sessions, stored_order
@@ -254,8 +255,39 @@ def test_the_version_recorder_does_not_count_as_a_listener(sessions: Sessions) -
         session.add(order)
         order.pay()
         assert order.version == 2  # counted by the recorder
-    assert recorder.receivers
     assert recorder not in WorkflowSignal.connected
+
+
+def test_a_persisted_class_connects_no_per_class_receiver() -> None:
+    # Every trigger of every class asks the per-class routes whether anyone listens:
+    # the persisted class records through its own machine, so it adds none to ask.
+    class Base(DeclarativeBase):
+        pass
+
+    class Crate(PersistedWorkflow, Base):
+        __tablename__ = "crates"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        state: Mapped[str] = state_column()
+        states: t.ClassVar[list[str]] = ["open", "sealed"]
+        initial = "open"
+        transitions: t.ClassVar[list[dict[str, str]]] = [
+            {"trigger": "seal", "source": "open", "dest": "sealed"}
+        ]
+
+    assert routes_of(Crate) == {}
+    assert Crate not in routed_classes()
+    crate = Crate()
+    crate.trigger("seal")
+    assert (crate.state, crate.version) == ("sealed", 2)
+
+
+def test_disconnecting_every_receiver_leaves_the_version_counted(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        disconnect_all()
+        order.pay()
+        assert order.version == 2
 
 
 class CallbackBase(DeclarativeBase):
