@@ -23,6 +23,7 @@ from statesignals import (
     UnknownStoredStateError,
     WorkflowDefinitionError,
     transition_completed,
+    transition_failed,
 )
 from statesignals.dispatch import WorkflowSignal
 from statesignals.routes import route, routed_classes, routes_of
@@ -336,6 +337,65 @@ def test_a_callback_raising_after_the_state_changed_writes_nothing(tmp_path: Pat
         assert tuple(stored) == ("shipped", 2)
         assert [row.trigger for row in history] == [None, "ship"]
     finally:
+        engine.dispose()
+
+
+class Pallet(PersistedWorkflow, CallbackBase):
+    """Parcel's workflow on a machine that swallows callback errors (``on_exception``)."""
+
+    __tablename__ = "pallets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column(protected=True)
+
+    history = True
+    states = Parcel.states
+    initial = Parcel.initial
+    transitions = Parcel.transitions
+    on_exception = "note_error"
+
+    ship: Trigger
+    lose: Trigger
+    fail = Parcel.fail
+
+    def note_error(self) -> None:
+        self.errors_noted = getattr(self, "errors_noted", 0) + 1
+
+
+def test_a_callback_error_swallowed_by_on_exception_puts_the_state_back(tmp_path: Path) -> None:
+    # transitions reports the trigger as not done (False) and sends no
+    # transition_completed: left in the new state, the row would be written without
+    # its version or its history row.
+    engine = sqlite_engine(tmp_path / "pallets.db")
+    CallbackBase.metadata.create_all(engine)
+    failed: list[str] = []
+
+    def heard(pallet: Pallet, **payload: t.Any) -> None:
+        failed.append(payload["dest"])
+
+    transition_failed.connect(heard)
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(Pallet(id=1))
+        with Session(engine) as session, session.begin():
+            pallet = session.get(Pallet, 1)
+            assert pallet is not None
+            assert pallet.lose() is False
+            assert pallet.errors_noted == 1
+            assert failed == ["lost"]
+            assert (pallet.state, pallet.version) == ("packed", 1)
+        with Session(engine) as session, session.begin():
+            stored = session.execute(text("SELECT state, version FROM pallets")).one()
+            assert tuple(stored) == ("packed", 1)
+            pallet = session.get(Pallet, 1)
+            assert pallet is not None
+            assert pallet.ship() is True
+        with Session(engine) as session:
+            stored = session.execute(text("SELECT state, version FROM pallets")).one()
+            history = session.execute(Pallet.history_select(1)).all()
+        assert tuple(stored) == ("shipped", 2)
+        assert [(row.trigger, row.sequence) for row in history] == [(None, 1), ("ship", 2)]
+    finally:
+        transition_failed.disconnect(heard)
         engine.dispose()
 
 

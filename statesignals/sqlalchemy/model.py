@@ -342,6 +342,8 @@ def _persisting(
                     # Receivers raised after the transition: it still has to be written.
                     await tracking.flush_async(self, trigger)
                 raise
+            if depth == 0 and not result:
+                _undo_uncompleted(self, attribute, before)
             instance[_DEPTH] = depth
             if depth == 0:
                 await tracking.flush_async(self, trigger)
@@ -366,6 +368,10 @@ def _persisting(
                 # Receivers raised after the transition: it still has to be written.
                 tracking.flush(self, trigger)
             raise
+        if depth == 0 and not result:
+            # on_exception swallowed a callback's error: transitions reports the
+            # trigger as not done, so its state change is not written either.
+            _undo_uncompleted(self, attribute, before)
         instance[_DEPTH] = depth
         if depth == 0:
             tracking.flush(self, trigger)
@@ -397,11 +403,12 @@ def _state_before(model: t.Any, trigger: str, attribute: str, *, loaded_only: bo
 
 
 def _undo_uncompleted(model: t.Any, attribute: str, before: _Before | None) -> None:
-    """Put back the state a trigger changed before it raised without completing.
+    """Put back the state a trigger changed without completing.
 
     transitions sets the new state before the ``on_enter`` and ``after`` callbacks;
-    one of them raising means no ``transition_completed``, so no version and no
-    history: left as it is, the state would be written without them.
+    one of them raising (or failing under ``on_exception``, which makes the trigger
+    return False) means no ``transition_completed``, so no version and no history:
+    left as it is, the state would be written without them.
     """
     if before is None:
         return
