@@ -282,6 +282,29 @@ def test_a_persisted_class_connects_no_per_class_receiver() -> None:
     assert (crate.state, crate.version) == ("sealed", 2)
 
 
+def test_completed_receivers_see_the_version_the_transition_made(sessions: Sessions) -> None:
+    # Global and per-class receivers alike: the version is counted before either runs.
+    seen: list[tuple[str, int]] = []
+
+    def heard_everywhere(order: Order, **payload: t.Any) -> None:
+        seen.append(("global", order.version))
+
+    def heard_on_order(order: Order, **payload: t.Any) -> None:
+        seen.append(("Order", order.version))
+
+    transition_completed.connect(heard_everywhere)
+    Order.on_transition("pay")(heard_on_order)
+    try:
+        with sessions() as session, session.begin():
+            order = Order()
+            session.add(order)
+            order.pay()
+    finally:
+        transition_completed.disconnect(heard_everywhere)
+        route(Order, transition_completed.name, "pay").disconnect(heard_on_order)
+    assert seen == [("global", 2), ("Order", 2)]
+
+
 def test_disconnecting_every_receiver_leaves_the_version_counted(sessions: Sessions) -> None:
     with sessions() as session, session.begin():
         order = Order()
