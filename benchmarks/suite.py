@@ -540,8 +540,23 @@ def workflow_loading(rounds: int) -> Row:
     )
 
 
-# Persisted workflows. Imported when their lines run: defining a persisted workflow
-# connects per-class receivers, which every later trigger of every model would check.
+# Persisted workflows, imported when their lines run: the lines before them measure a
+# process in which none is defined.
+
+
+def trigger_persisted_class_defined(rounds: int) -> Row:
+    """An in-memory model's trigger once a persisted workflow exists in the process: the
+    persisted class's bookkeeping must cost other classes' triggers nothing."""
+    from tests import persisted_models  # noqa: F401  (defines persisted workflows)
+
+    return against_transitions(
+        "trigger, no receivers, with a persisted class defined in the process",
+        TOGGLE,
+        "SignalingMachine model",
+        Toggle(0),
+        rounds,
+        Target(max_ratio=1.10),
+    )
 
 
 def persisted_commit_sqlite(rounds: int) -> Row:
@@ -583,6 +598,7 @@ LINES: tuple[c.Callable[[int], Row], ...] = (
     statemachine_event,
     dot_for_500_states,
     workflow_loading,
+    trigger_persisted_class_defined,
     persisted_commit_sqlite,
     persisted_commit_postgres,
     persisted_racing_postgres,

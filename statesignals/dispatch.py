@@ -126,8 +126,7 @@ class WorkflowSignal(NamedSignal):
 
         It is called like any receiver, but does not put the signal in
         :attr:`connected`: machines keep skipping their per-trigger work for receiver
-        errors while only bookkeeping listens, so it must not raise. (Persisted
-        workflows count their versions this way, at no cost to other classes' triggers.)
+        errors while only bookkeeping listens, so it must not raise.
         """
         with self._lock:
             self._bookkeeping_ids.add(make_id(receiver))

@@ -15,14 +15,22 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped, mapped_column
 
 from statesignals import (
+    AsyncTrigger,
+    SignalingAsyncMachine,
     StaleTransitionError,
     TransitionRecord,
     transition_committed,
     transition_flushed,
 )
-from statesignals.sqlalchemy import retry_on_conflict_async, sqlite_async_engine
+from statesignals.sqlalchemy import (
+    PersistedWorkflow,
+    retry_on_conflict_async,
+    sqlite_async_engine,
+    state_column,
+)
 
 from .databases import driver_url, postgres_database
 from .persisted_models import AsyncBase, Claim
@@ -98,6 +106,51 @@ def test_async_callback_raising_after_the_state_changed_writes_nothing(run_on: R
             assert stored is not None
             assert (stored.state, stored.version) == ("filed", 1)
             rows = (await session.execute(Claim.history_select(claim.id))).all()
+            assert [row.trigger for row in rows] == [None]
+
+    run_on(body)
+
+
+class Appeal(PersistedWorkflow, AsyncBase):
+    """An asynchronous workflow whose machine swallows callback errors (``on_exception``)."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column()
+
+    history = True
+    machine_cls = SignalingAsyncMachine
+    states = ["filed", "heard"]
+    initial = "filed"
+    transitions = [{"trigger": "hear", "source": "filed", "dest": "heard", "after": "notify"}]
+    on_exception = "note_error"
+
+    hear: AsyncTrigger
+
+    async def notify(self) -> None:
+        raise RuntimeError("court closed")
+
+    async def note_error(self) -> None:
+        self.errors_noted = getattr(self, "errors_noted", 0) + 1
+
+
+def test_async_callback_error_swallowed_by_on_exception_puts_the_state_back(
+    run_on: Run,
+) -> None:
+    async def body(engine: AsyncEngine) -> None:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session, session.begin():
+            appeal = Appeal()
+            session.add(appeal)
+            await session.flush()
+            assert await appeal.hear() is False
+            assert appeal.errors_noted == 1
+            assert (appeal.state, appeal.version) == ("filed", 1)
+        async with sessions() as session:
+            stored = await session.get(Appeal, appeal.id)
+            assert stored is not None
+            assert (stored.state, stored.version) == ("filed", 1)
+            rows = (await session.execute(Appeal.history_select(appeal.id))).all()
             assert [row.trigger for row in rows] == [None]
 
     run_on(body)

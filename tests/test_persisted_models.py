@@ -23,15 +23,17 @@ from statesignals import (
     UnknownStoredStateError,
     WorkflowDefinitionError,
     transition_completed,
+    transition_failed,
 )
 from statesignals.dispatch import WorkflowSignal
-from statesignals.routes import route
+from statesignals.routes import route, routed_classes, routes_of
 from statesignals.sqlalchemy import (
     PersistedWorkflow,
     sqlite_engine,
     state_column,
     version_mapper_args,
 )
+from statesignals.testing import disconnect_all
 
 from .persisted_models import Order, Priority, Shipment, Ticket
 from .persistence_fixtures import engine, load_order, postgres_engine, sessions, stored_order
@@ -254,8 +256,62 @@ def test_the_version_recorder_does_not_count_as_a_listener(sessions: Sessions) -
         session.add(order)
         order.pay()
         assert order.version == 2  # counted by the recorder
-    assert recorder.receivers
     assert recorder not in WorkflowSignal.connected
+
+
+def test_a_persisted_class_connects_no_per_class_receiver() -> None:
+    # Every trigger of every class asks the per-class routes whether anyone listens:
+    # the persisted class records through its own machine, so it adds none to ask.
+    class Base(DeclarativeBase):
+        pass
+
+    class Crate(PersistedWorkflow, Base):
+        __tablename__ = "crates"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        state: Mapped[str] = state_column()
+        states: t.ClassVar[list[str]] = ["open", "sealed"]
+        initial = "open"
+        transitions: t.ClassVar[list[dict[str, str]]] = [
+            {"trigger": "seal", "source": "open", "dest": "sealed"}
+        ]
+
+    assert routes_of(Crate) == {}
+    assert Crate not in routed_classes()
+    crate = Crate()
+    crate.trigger("seal")
+    assert (crate.state, crate.version) == ("sealed", 2)
+
+
+def test_completed_receivers_see_the_version_the_transition_made(sessions: Sessions) -> None:
+    # Global and per-class receivers alike: the version is counted before either runs.
+    seen: list[tuple[str, int]] = []
+
+    def heard_everywhere(order: Order, **payload: t.Any) -> None:
+        seen.append(("global", order.version))
+
+    def heard_on_order(order: Order, **payload: t.Any) -> None:
+        seen.append(("Order", order.version))
+
+    transition_completed.connect(heard_everywhere)
+    Order.on_transition("pay")(heard_on_order)
+    try:
+        with sessions() as session, session.begin():
+            order = Order()
+            session.add(order)
+            order.pay()
+    finally:
+        transition_completed.disconnect(heard_everywhere)
+        route(Order, transition_completed.name, "pay").disconnect(heard_on_order)
+    assert seen == [("global", 2), ("Order", 2)]
+
+
+def test_disconnecting_every_receiver_leaves_the_version_counted(sessions: Sessions) -> None:
+    with sessions() as session, session.begin():
+        order = Order()
+        session.add(order)
+        disconnect_all()
+        order.pay()
+        assert order.version == 2
 
 
 class CallbackBase(DeclarativeBase):
@@ -304,6 +360,65 @@ def test_a_callback_raising_after_the_state_changed_writes_nothing(tmp_path: Pat
         assert tuple(stored) == ("shipped", 2)
         assert [row.trigger for row in history] == [None, "ship"]
     finally:
+        engine.dispose()
+
+
+class Pallet(PersistedWorkflow, CallbackBase):
+    """Parcel's workflow on a machine that swallows callback errors (``on_exception``)."""
+
+    __tablename__ = "pallets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column(protected=True)
+
+    history = True
+    states = Parcel.states
+    initial = Parcel.initial
+    transitions = Parcel.transitions
+    on_exception = "note_error"
+
+    ship: Trigger
+    lose: Trigger
+    fail = Parcel.fail
+
+    def note_error(self) -> None:
+        self.errors_noted = getattr(self, "errors_noted", 0) + 1
+
+
+def test_a_callback_error_swallowed_by_on_exception_puts_the_state_back(tmp_path: Path) -> None:
+    # transitions reports the trigger as not done (False) and sends no
+    # transition_completed: left in the new state, the row would be written without
+    # its version or its history row.
+    engine = sqlite_engine(tmp_path / "pallets.db")
+    CallbackBase.metadata.create_all(engine)
+    failed: list[str] = []
+
+    def heard(pallet: Pallet, **payload: t.Any) -> None:
+        failed.append(payload["dest"])
+
+    transition_failed.connect(heard)
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(Pallet(id=1))
+        with Session(engine) as session, session.begin():
+            pallet = session.get(Pallet, 1)
+            assert pallet is not None
+            assert pallet.lose() is False
+            assert pallet.errors_noted == 1
+            assert failed == ["lost"]
+            assert (pallet.state, pallet.version) == ("packed", 1)
+        with Session(engine) as session, session.begin():
+            stored = session.execute(text("SELECT state, version FROM pallets")).one()
+            assert tuple(stored) == ("packed", 1)
+            pallet = session.get(Pallet, 1)
+            assert pallet is not None
+            assert pallet.ship() is True
+        with Session(engine) as session:
+            stored = session.execute(text("SELECT state, version FROM pallets")).one()
+            history = session.execute(Pallet.history_select(1)).all()
+        assert tuple(stored) == ("shipped", 2)
+        assert [(row.trigger, row.sequence) for row in history] == [(None, 1), ("ship", 2)]
+    finally:
+        transition_failed.disconnect(heard)
         engine.dispose()
 
 

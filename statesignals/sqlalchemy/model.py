@@ -48,13 +48,11 @@ from statesignals import (
     UnknownStoredStateError,
     WorkflowDefinitionError,
     transition_committed,
-    transition_completed,
 )
 from statesignals.committed import PERSISTED
 from statesignals.declarative import _initial_value, state_names, trigger_names
-from statesignals.routes import RouteSignal, route, routed
 
-from . import history, tracking
+from . import history, recording, tracking
 
 STATE_INFO = "statesignals_state"
 """Key in a state column's ``info``: present on columns made by :func:`state_column`."""
@@ -65,10 +63,6 @@ _DEPTH = "_statesignals_trigger_depth"
 """How many triggers of this instance are running (callbacks may fire more)."""
 _ASSIGNABLE = "_statesignals_state_assignable"
 """One direct assignment of a protected state is allowed: the constructor's."""
-_RECORDING = "__statesignals_recording__"
-"""On a class: (route key, route signal) of one route its recorder is connected to."""
-_RECORDED = "statesignals_recorded"
-"""Set on an EventData once its transition was recorded."""
 
 
 class StateType(TypeDecorator[t.Any]):
@@ -242,39 +236,12 @@ def _configure(cls: type[PersistedWorkflow]) -> None:
     )
     if column.info.get(PROTECTED_INFO):
         event.listen(getattr(cls, attribute), "set", functools.partial(_guard, cls, attribute))
-    _connect_recorder(cls)
+    recording.record_transitions(machine, _record)
     for trigger in trigger_names(machine):
         _wrap_trigger(cls, trigger)
     if cls.history:
         cls.history_table = history.history_table(cls)
     history.register(cls)
-
-
-def _connect_recorder(cls: type[PersistedWorkflow]) -> None:
-    """Connect :func:`_record` to ``transition_completed`` of every trigger of ``cls``.
-
-    Each class records all its triggers, inherited ones included (a transition is
-    recorded once however many classes' routes reach it).
-    """
-    triggers = trigger_names(cls.machine)
-    for trigger in triggers:
-        route(cls, transition_completed.name, trigger).connect_bookkeeping(_record)
-    if triggers:
-        key = (transition_completed.name, triggers[0])
-        type.__setattr__(cls, _RECORDING, (key, route(cls, *key)))
-
-
-def _keep_recording(cls: type) -> None:
-    """Reconnect the recorder if every receiver was disconnected since (as test suites do
-    with ``statesignals.testing.disconnect_all()``): the version must count every transition."""
-    sentinel: tuple[tuple[str, str], RouteSignal] | None = cls.__dict__.get(_RECORDING)
-    if sentinel is None:
-        return
-    key, signal = sentinel
-    declared = routed.get(id(cls))
-    current = None if declared is None else declared.get(key)
-    if current is not signal or not signal.receivers:
-        _connect_recorder(t.cast(type[PersistedWorkflow], cls))
 
 
 def _on_init(
@@ -327,12 +294,8 @@ def _guard(
     )
 
 
-def _record(model: t.Any, /, **payload: t.Any) -> None:
-    """Receiver of ``transition_completed``: count the version, keep the transition."""
-    event_data = payload["event_data"]
-    if getattr(event_data, _RECORDED, False):
-        return
-    setattr(event_data, _RECORDED, True)
+def _record(model: t.Any, payload: c.Mapping[str, t.Any]) -> None:
+    """Count the version of a transition ``model``'s machine completed, keep the transition."""
     version = (model.version or 0) + 1
     model.version = version
     record = TransitionRecord.of(model, payload, version)
@@ -363,7 +326,6 @@ def _persisting(
 
         async def fire_async(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
             _check_attached(self, trigger)
-            _keep_recording(type(self))
             instance = self.__dict__
             depth = instance.get(_DEPTH, 0)
             before = None
@@ -380,6 +342,8 @@ def _persisting(
                     # Receivers raised after the transition: it still has to be written.
                     await tracking.flush_async(self, trigger)
                 raise
+            if depth == 0 and not result:
+                _undo_uncompleted(self, attribute, before)
             instance[_DEPTH] = depth
             if depth == 0:
                 await tracking.flush_async(self, trigger)
@@ -390,7 +354,6 @@ def _persisting(
 
     def fire_sync(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
         _check_attached(self, trigger)
-        _keep_recording(type(self))
         instance = self.__dict__
         depth = instance.get(_DEPTH, 0)
         before = _state_before(self, trigger, attribute, loaded_only=False) if depth == 0 else None
@@ -405,6 +368,10 @@ def _persisting(
                 # Receivers raised after the transition: it still has to be written.
                 tracking.flush(self, trigger)
             raise
+        if depth == 0 and not result:
+            # on_exception swallowed a callback's error: transitions reports the
+            # trigger as not done, so its state change is not written either.
+            _undo_uncompleted(self, attribute, before)
         instance[_DEPTH] = depth
         if depth == 0:
             tracking.flush(self, trigger)
@@ -436,11 +403,12 @@ def _state_before(model: t.Any, trigger: str, attribute: str, *, loaded_only: bo
 
 
 def _undo_uncompleted(model: t.Any, attribute: str, before: _Before | None) -> None:
-    """Put back the state a trigger changed before it raised without completing.
+    """Put back the state a trigger changed without completing.
 
     transitions sets the new state before the ``on_enter`` and ``after`` callbacks;
-    one of them raising means no ``transition_completed``, so no version and no
-    history: left as it is, the state would be written without them.
+    one of them raising (or failing under ``on_exception``, which makes the trigger
+    return False) means no ``transition_completed``, so no version and no history:
+    left as it is, the state would be written without them.
     """
     if before is None:
         return
