@@ -90,9 +90,6 @@ class WorkflowSignal(NamedSignal):
         super().__init__(name, doc)
         self._connected_at: dict[c.Hashable, int] = {}
         self._coroutine_ids: set[c.Hashable] = set()
-        # Receivers the library connects for its own bookkeeping: they do not make the
-        # signal count as listened to (see connect_bookkeeping).
-        self._bookkeeping_ids: set[c.Hashable] = set()
         # Receiver ids in call order, per sender id that has receivers of its own
         # (ANY_ID for every other sender). Cleared on every (dis)connection.
         self._dispatch_order: dict[c.Hashable, tuple[c.Hashable, ...]] = {}
@@ -117,26 +114,9 @@ class WorkflowSignal(NamedSignal):
                 self._coroutine_ids.add(receiver_id)
             connected = super().connect(receiver, sender, weak)
             self._dispatch_order.clear()
-            self._count_connected()
+            WorkflowSignal.connected.add(self)
             self._receivers_changed()
         return connected
-
-    def connect_bookkeeping(self, receiver: F) -> F:
-        """Connect ``receiver`` (strongly) as the library's own bookkeeping.
-
-        It is called like any receiver, but does not put the signal in
-        :attr:`connected`: machines keep skipping their per-trigger work for receiver
-        errors while only bookkeeping listens, so it must not raise.
-        """
-        with self._lock:
-            self._bookkeeping_ids.add(make_id(receiver))
-            return self.connect(receiver, weak=False)
-
-    def _count_connected(self) -> None:
-        if len(self.receivers) > len(self._bookkeeping_ids):
-            WorkflowSignal.connected.add(self)
-        else:
-            WorkflowSignal.connected.discard(self)
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
         with self._lock:
@@ -146,8 +126,8 @@ class WorkflowSignal(NamedSignal):
             if receiver_id not in self.receivers:
                 self._connected_at.pop(receiver_id, None)
                 self._coroutine_ids.discard(receiver_id)
-                self._bookkeeping_ids.discard(receiver_id)
-            self._count_connected()
+            if not self.receivers:
+                WorkflowSignal.connected.discard(self)
             self._dispatch_order.clear()
             self._receivers_changed()
 
