@@ -14,6 +14,8 @@ event's receiver by name and runs it through the inbox
 (:func:`statesignals.outbox.delivery.deliver`). The task acknowledges late and
 is rejected (so redelivered) when its worker process dies: a message is only
 gone once the receiver's transaction committed or its failure was recorded.
+An acknowledgement the broker was away for leaves the message to be delivered
+again, never the worker unable to consume.
 Every event is sent with ``task_id`` = its event id, as JSON.
 
 Needs the ``celery`` extra: ``pip install "transitions-statesignals[celery]"``.
@@ -22,12 +24,15 @@ Needs the ``celery`` extra: ``pip install "transitions-statesignals[celery]"``.
 from __future__ import annotations
 
 import collections.abc as c
+import logging
 import os
 import threading
 import typing as t
 
 import sqlalchemy as sa
 from celery import Celery
+from celery.worker.request import Request
+from kombu.transport import virtual
 
 from .databases import engine_for
 from .outbox.delivery import Outcome, deliver
@@ -39,6 +44,8 @@ TASK_NAME = "statesignals.durable"
 """The name of the one task that runs every durable receiver."""
 
 EngineSource = sa.Engine | str | c.Callable[[], sa.Engine]
+
+logger = logging.getLogger(__name__)
 
 
 class CeleryPublisher(Publisher):
@@ -108,6 +115,54 @@ class _WorkerEngine:
             return self._engines[pid]
 
 
+class _DurableRequest(Request):  # type: ignore[misc]
+    """A task request whose late acknowledgement survives a broker that is away.
+
+    Kombu's virtual transports (Redis among them) count a message as prefetched
+    until its acknowledgement reaches the broker. Celery logs a failed
+    acknowledgement and goes on, so the message is never uncounted: a worker whose
+    prefetch limit is used up this way stops reading from the broker, and so never
+    notices that the connection is lost nor that the broker is back. Every event
+    then waits in the queue for a worker that no longer consumes. Here the count
+    is given back at once; the message stays among the broker's unacknowledged
+    ones, is handed out again after the visibility timeout, and the inbox makes
+    that second delivery change nothing.
+    """
+
+    acknowledged: bool
+
+    def acknowledge(self) -> None:
+        if not self.acknowledged:
+            try:
+                self.message.ack()
+            except self._connection_errors as error:
+                self._release_prefetch("acknowledge", error)
+            self.acknowledged = True
+
+    def reject(self, requeue: bool = False) -> None:
+        if not self.acknowledged:
+            try:
+                self.message.reject(requeue=requeue)
+            except self._connection_errors as error:
+                self._release_prefetch("reject", error)
+            self.acknowledged = True
+            self.send_event("task-rejected", requeue=requeue)
+
+    def _release_prefetch(self, action: str, error: BaseException) -> None:
+        logger.warning(
+            "could not %s the message of event %s (the broker is away: %r); "
+            "it will be delivered again",
+            action,
+            self.id,
+            error,
+        )
+        qos = getattr(self.message.channel, "qos", None)
+        if isinstance(qos, virtual.QoS):
+            # The base class only forgets the delivery tag; the transport's own
+            # ack would try the broker again.
+            virtual.QoS.ack(qos, self.message.delivery_tag)  # type: ignore[no-untyped-call]
+
+
 def install(
     app: Celery,
     database: EngineSource,
@@ -130,6 +185,7 @@ def install(
         bind=True,
         acks_late=True,
         reject_on_worker_lost=True,
+        Request=_DurableRequest,
         ignore_result=True,
     )
     def run_durable_receiver(task: t.Any, event: dict[str, t.Any]) -> str:

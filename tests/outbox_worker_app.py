@@ -29,8 +29,13 @@ app.conf.update(
 )
 if BROKER.startswith("redis"):
     # Redis hands the unacknowledged messages of a lost connection out again after
-    # this many seconds: short, so the broker-outage test need not wait long.
-    app.conf.broker_transport_options = {"visibility_timeout": 5}
+    # this many seconds, looked for every second (by default only every 100 s):
+    # short, so the broker-outage tests need not wait long.
+    app.conf.broker_transport_options = {
+        "visibility_timeout": 5,
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 elif BROKER.startswith("sqla"):
     # The SQLAlchemy transport polls its table, every second by default; its transport
     # options all go to create_engine(), so the interval is set on the class.

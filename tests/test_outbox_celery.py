@@ -374,14 +374,23 @@ class OwnRedis:
         self.process = None
 
 
-def test_broker_stopped_while_events_keep_committing(queue, tmp_path, database):
+@pytest.fixture
+def own_redis(tmp_path: Path) -> c.Iterator[tuple[OwnRedis, str]]:
+    """A redis-server of the test's own, started, and the broker URL into it."""
     require_redis()
-    url, engine = database
     broker_dir = tmp_path / "redis"
     broker_dir.mkdir()
     broker = OwnRedis(broker_dir)
     broker.start()
-    broker_url = f"redis://127.0.0.1:{broker.port}/{REDIS_DB}"
+    try:
+        yield broker, f"redis://127.0.0.1:{broker.port}/{REDIS_DB}"
+    finally:
+        broker.stop()
+
+
+def test_broker_stopped_while_events_keep_committing(queue, tmp_path, database, own_redis):
+    url, engine = database
+    broker, broker_url = own_redis
     ids: list[str] = []
     # A broker that stops can lose what it had handed out: published again after 8 s.
     relay = relay_for(
@@ -410,9 +419,35 @@ def test_broker_stopped_while_events_keep_committing(queue, tmp_path, database):
         relay.stop()
         if relaying.is_alive():
             relaying.join()
-        broker.stop()
     assert relay.metrics.failed > 0  # the outage was seen, and backed off from
     assert tally("broker stopped for 4 s while committing", ids, engine) == (len(ids), 0, 0)
+
+
+def test_broker_away_when_a_task_acknowledges(queue, tmp_path, database, own_redis):
+    """A worker whose whole prefetch is one task finishing while Redis is down."""
+    url, engine = database
+    broker, broker_url = own_redis
+    ids = commit_events(engine, range(1))
+    hold = tmp_path / "hold"
+    hold.touch()
+    with Worker(broker_url, url, queue, tmp_path) as worker:
+        relay_for(engine, broker_url, queue).drain(timeout=60)
+        wait_for(lambda: any(tmp_path.glob("started-*")), "the task to start")
+        broker.stop()
+        hold.unlink()  # the receiver commits; its acknowledgement finds no broker
+        wait_for(
+            lambda: any(
+                failure in worker.log_file.read_text()
+                for failure in ("Couldn't ack", "could not acknowledge")
+            ),
+            "the acknowledgement to fail",
+        )
+        broker.start()  # same port, same append-only file
+        ids += commit_events(engine, range(1, 6))
+        relay_for(engine, broker_url, queue).drain(timeout=60)
+        wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
+        wait_for(lambda: redis_idle(broker_url, queue), "the queue to empty")
+    assert tally("broker away when a task acknowledged", ids, engine) == (len(ids), 0, 0)
 
 
 def test_worker_whose_database_is_away_retries_until_it_is_back(redis_broker, queue, tmp_path):
