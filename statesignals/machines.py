@@ -73,7 +73,10 @@ def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
         return t.cast(_CT, variants[base])
     if ancestor is not None:
         signaling = variants[ancestor]
-    attributes: dict[str, t.Any] = {"__module__": machine_cls.__module__}
+    attributes: dict[str, t.Any] = {
+        "__module__": machine_cls.__module__,
+        "_signaling_variant": True,  # prints as base (core.upstream_class_name)
+    }
     if issubclass(base, Transition):
         attributes["condition_cls"] = signaling_class(
             machine_cls, base.condition_cls, core.SignalingCondition
@@ -127,6 +130,42 @@ class SignalingMixin(AsyncMachineHooks):
         if cls._nested and not any("_payload" in vars(klass) for klass in _own_classes(cls)):
             # Chosen once per class: a flat machine's signals never ask whether it nests.
             cls._payload = NestedMachineHooks._nested_payload  # type: ignore[method-assign,assignment]
+
+    def add_states(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """``add_states`` as the wrapped class has it; state objects passed in (``State("A")``,
+        ``NestedState("D")``, the states of an embedded machine) become signaling states."""
+        super().add_states(*args, **kwargs)
+        adopt_states(self)
+
+
+def adopt_states(machine: t.Any) -> None:
+    """Give every state of ``machine`` (children included) that was created outside it the
+    signaling class for its own class, so that it sends state signals too.
+
+    The object stays the one the program holds (its callbacks, its identity); only its
+    class gains the signaling class in front, as the states the machine creates have.
+    """
+    states = list(machine.states.values())
+    while states:
+        state = states.pop()
+        if not isinstance(state, _STATE_VARIANTS):
+            state.__class__ = _adopted_class(type(machine), type(state))
+        states.extend(getattr(state, "states", {}).values())
+
+
+_STATE_VARIANTS = tuple(
+    variant for base, variant in SIGNALING_VARIANTS.items() if issubclass(base, State)
+)
+
+
+_ADOPTED: dict[tuple[type, type], type] = {}
+
+
+def _adopted_class(machine_cls: type, state_cls: type) -> type:
+    key = (machine_cls, state_cls)
+    if key not in _ADOPTED:
+        _ADOPTED[key] = signaling_class(machine_cls, state_cls, core.SignalingState)
+    return _ADOPTED[key]
 
 
 def _own_classes(cls: type) -> tuple[type, ...]:
