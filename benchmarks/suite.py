@@ -29,7 +29,7 @@ from statesignals import (
 )
 from statesignals.routes import route
 
-from . import diagrams
+from . import diagrams, loading
 from .timing import Comparison, Statement, compare
 from .workflows import (
     PlainToggle,
@@ -521,6 +521,47 @@ def dot_for_500_states(rounds: int) -> Row:
     )
 
 
+def workflow_loading(rounds: int) -> Row:
+    seconds = loading.measure(repeats=max(1, min(3, rounds // 8)))
+    small, large = loading.SIZES[0], loading.SIZES[-1]
+    ratio = (seconds[large] / large) / (seconds[small] / small)
+    target = Target(max_ratio=loading.MAX_PER_STATE_RATIO)
+    loads = ", ".join(f"{size:,}: {value * 1e3:,.0f} ms" for size, value in seconds.items())
+    return Row(
+        measure="load a workflow file of 100 / 1,000 / 5,000 states (time per state)",
+        subject=f"{large:,} states (loads {loads})",
+        anchor=f"{small:,} states",
+        unit="ns",
+        subject_value=seconds[large] / large * 1e9,
+        anchor_value=seconds[small] / small * 1e9,
+        ratio=ratio,
+        target=target.describe("ns"),
+        met=target.met(0.0, ratio),
+    )
+
+
+# Persisted workflows. Imported when their lines run: defining a persisted workflow
+# connects per-class receivers, which every later trigger of every model would check.
+
+
+def persisted_commit_sqlite(rounds: int) -> Row:
+    from .persistence import commit_sqlite
+
+    return commit_sqlite(rounds)
+
+
+def persisted_commit_postgres(rounds: int) -> Row:
+    from .persistence import commit_postgres
+
+    return commit_postgres(rounds)
+
+
+def persisted_racing_postgres(rounds: int) -> Row:
+    from .persistence import racing_postgres
+
+    return racing_postgres(rounds)
+
+
 LINES: tuple[c.Callable[[int], Row], ...] = (
     trigger_declarative,
     trigger_mixin,
@@ -541,6 +582,10 @@ LINES: tuple[c.Callable[[int], Row], ...] = (
     locked,
     statemachine_event,
     dot_for_500_states,
+    workflow_loading,
+    persisted_commit_sqlite,
+    persisted_commit_postgres,
+    persisted_racing_postgres,
 )
 """Every line of the table, in the order printed."""
 

@@ -34,6 +34,9 @@ class Statement:
     """Called, untimed, before each batch: puts the process in the state to measure."""
     after: c.Callable[[], object] = lambda: None
     """Called, untimed, after each batch: undoes :attr:`before`."""
+    clock: c.Callable[[], float] = time.thread_time
+    """This thread's CPU time; wall time (``time.perf_counter``) for statements that wait
+    on a database server, whose work the thread's clock would not count."""
 
     def timed(self, timer: timeit.Timer, number: int) -> float:
         self.before()
@@ -43,7 +46,7 @@ class Statement:
             self.after()
 
     def timer(self) -> timeit.Timer:
-        return timeit.Timer(self.code, self.setup, time.thread_time, self.namespace)
+        return timeit.Timer(self.code, self.setup, self.clock, self.namespace)
 
 
 @dataclass(frozen=True)

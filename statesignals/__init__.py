@@ -7,13 +7,24 @@ from importlib.metadata import PackageNotFoundError, version
 from transitions import MachineError
 
 from .analysis import Finding, validate
-from .declarative import AsyncTrigger, SignalingMachine, Trigger
+from .committed import TransitionRecord
+from .declarative import AsyncTrigger, SignalingMachine, StateCheck, Trigger, TriggerCheck
 from .diagrams import Diagram, diagram
 from .errors import (
     AsyncReceiverError,
+    DatabaseLockedError,
+    DetachedWorkflowError,
     DiagramError,
+    GuardCallError,
+    MissingVersionColumnError,
+    PersistenceError,
+    ProtectedStateError,
+    ReceiverCancelledError,
     ReceiverError,
+    StaleTransitionError,
+    StateAttributeError,
     StateSignalsError,
+    UnknownStoredStateError,
     WorkflowDefinitionError,
     WorkflowFileError,
     WorkflowLookupError,
@@ -42,9 +53,11 @@ from .signals import (
     signals,
     state_entered,
     state_exited,
+    transition_committed,
     transition_completed,
     transition_denied,
     transition_failed,
+    transition_flushed,
 )
 
 try:
@@ -57,9 +70,12 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "signals",
     "state_entered",
     "state_exited",
+    "transition_committed",
     "transition_completed",
     "transition_denied",
     "transition_failed",
+    "transition_flushed",
+    "TransitionRecord",
     # Machines: the mixin for any transitions machine class, and the ready-made ones.
     "SignalingAsyncGraphMachine",
     "SignalingAsyncMachine",
@@ -80,7 +96,9 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     # Declarative: the base class of workflow models and its annotations.
     "AsyncTrigger",
     "SignalingMachine",
+    "StateCheck",
     "Trigger",
+    "TriggerCheck",
     # Tools: analysis, diagrams, last transitions, workflow files.
     "Diagram",
     "Finding",
@@ -95,10 +113,21 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     # Errors: every one is a StateSignalsError, except transitions' own MachineError.
     "AsyncReceiverError",
     "DiagramError",
+    "GuardCallError",
     "MachineError",
+    "ReceiverCancelledError",
     "ReceiverError",
+    "StateAttributeError",
     "StateSignalsError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",
+    # Errors of persisted workflows (statesignals.sqlalchemy).
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
+    "StaleTransitionError",
+    "UnknownStoredStateError",
 ]

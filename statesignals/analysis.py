@@ -81,11 +81,20 @@ class DeclaredTransition:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something ``check()`` reports about a workflow that compiles but looks wrong."""
+    """Something ``check()`` reports about a workflow that compiles but looks wrong.
+
+    An unreachable state is an ``"error"`` (no model can ever be in it); a dead
+    end is a ``"warning"``: a last state not marked ``final`` is often simply that.
+    """
 
     kind: t.Literal["unreachable", "dead_end"]
     state: str
     message: str
+
+    @property
+    def severity(self) -> t.Literal["error", "warning"]:
+        """``"error"`` for an unreachable state, ``"warning"`` for a dead end."""
+        return "error" if self.kind == "unreachable" else "warning"
 
     def __str__(self) -> str:
         return self.message

@@ -28,13 +28,13 @@ from .definition import (
     fail,
     normalize_transitions,
 )
+from .errors import WorkflowDefinitionError
 
 
-def _callback_names(value: t.Any) -> list[str]:
+def _callbacks(value: t.Any) -> list[t.Any]:
     if value is None:
         return []
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return [item for item in values if isinstance(item, str)]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _is_defined(cls: type, name: str) -> bool:
@@ -47,20 +47,54 @@ def _is_defined(cls: type, name: str) -> bool:
         return False
     try:
         return hasattr(importlib.import_module(module_name), attribute)
-    except ImportError:
+    except (ImportError, TypeError, ValueError):  # "..x" is no module path at all
         return False
 
 
-def _check_callbacks(
-    cls: type, where: str, field_name: str, value: t.Any, location: Location = ()
-) -> None:
-    for name in _callback_names(value):
-        if not _is_defined(cls, name):
-            problem = (
-                f"{name!r} is neither an attribute of {cls.__qualname__} "
-                "nor an importable 'module.function' path"
+class _UndefinedCallbacks:
+    """Gathers every guard and callback name a class does not define, to report them at once,
+    and every guard or callback that is neither a name nor callable."""
+
+    def __init__(self, cls: type, look_up: bool = True) -> None:
+        self.cls = cls
+        self.look_up = look_up
+        self.found: list[WorkflowDefinitionError] = []
+
+    def check(self, where: str, field_name: str, value: t.Any, location: Location = ()) -> None:
+        for callback in _callbacks(value):
+            if isinstance(callback, str):
+                if not self.look_up or _is_defined(self.cls, callback):
+                    continue
+                problem = (
+                    f"{callback!r} is neither an attribute of {self.cls.__qualname__} "
+                    "nor an importable 'module.function' path"
+                )
+            elif callable(callback):
+                continue
+            else:
+                # transitions would call it on the first trigger, after the state changed.
+                problem = f"{callback!r} is not a callable or the name of one"
+            self.found.append(
+                WorkflowDefinitionError(
+                    f"{self.cls.__qualname__}: {where}: {field_name} {problem}",
+                    location=(*location, field_name),
+                    problem=problem,
+                )
             )
-            fail(cls, f"{where}: {field_name} {problem}", (*location, field_name), problem)
+
+    def raise_found(self) -> None:
+        if not self.found:
+            return
+        first = self.found[0]
+        if len(self.found) == 1:
+            raise first
+        raise WorkflowDefinitionError(
+            f"{self.cls.__qualname__}: {len(self.found)} guard and callback names are not "
+            f"defined: {'; '.join(str(error) for error in self.found)}",
+            location=first.location,
+            problem=first.problem,
+            mistakes=self.found,
+        )
 
 
 @dataclass
@@ -92,6 +126,9 @@ class StateScope:
         return scope
 
 
+_NESTING_KEYS = ("children", "states", "parallel", "initial", "transitions", "remap")
+
+
 def _reference_name(reference: t.Any) -> str | None:
     name = reference.name if isinstance(reference, Enum) else reference
     return name if isinstance(name, str) else None
@@ -103,9 +140,10 @@ class _ScopeBuilder:
     ``separator`` is None for flat machines, whose state names are never split.
     """
 
-    def __init__(self, cls: type, separator: str | None) -> None:
+    def __init__(self, cls: type, separator: str | None, callbacks: _UndefinedCallbacks) -> None:
         self.cls = cls
         self.separator = separator
+        self.callbacks = callbacks
 
     def full_name(self, path: c.Sequence[str]) -> str:
         return (self.separator or "").join(path)
@@ -136,6 +174,7 @@ class _ScopeBuilder:
         elif isinstance(spec, Enum):
             self._add_leaf(scope, spec.name, where, remap, location)
         elif isinstance(spec, str):
+            self._check_splits(spec, where, location)
             parts = spec.split(self.separator) if self.separator else [spec]
             if parts[0] in remap:
                 return
@@ -151,6 +190,16 @@ class _ScopeBuilder:
         else:
             problem = f"{spec!r} must be a name, an Enum member or a dict of State keywords"
             fail(self.cls, f"{where} {problem}", location, problem)
+
+    def _check_splits(self, name: str, where: str, location: Location) -> None:
+        """A nested machine splits names at its separator: ``a_`` would declare ``a``."""
+        separator = self.separator
+        if separator and "" in name.split(separator):
+            problem = (
+                f"state name {name!r} cannot start or end with {separator!r} or hold "
+                f"{separator * 2!r}: a nested machine splits names at {separator!r}"
+            )
+            fail(self.cls, f"{where}: {problem}", location, problem)
 
     @staticmethod
     def _expanded(spec: t.Any) -> t.Any:
@@ -169,6 +218,7 @@ class _ScopeBuilder:
         remap: c.Container[str],
         location: Location = (),
     ) -> StateScope | None:
+        self._check_splits(name, where, location)
         if name in remap:
             return None
         if name in scope.children:
@@ -197,8 +247,15 @@ class _ScopeBuilder:
             return
         label = f"state {self.full_name(child.path)!r}"
         for callback_field in STATE_CALLBACK_FIELDS:
-            _check_callbacks(self.cls, label, callback_field, spec.get(callback_field), location)
+            self.callbacks.check(label, callback_field, spec.get(callback_field), location)
         if self.separator is None:
+            nesting = [key for key in _NESTING_KEYS if key in spec]
+            if nesting:
+                problem = (
+                    f"{', '.join(nesting)} declare nested states, which need a nested machine "
+                    "(machine_cls = SignalingHierarchicalMachine)"
+                )
+                fail(self.cls, f"{label}: {problem}", (*location, nesting[0]), problem)
             return
         child_remap = spec.get("remap")
         if child_remap is not None and not isinstance(child_remap, dict):
@@ -295,9 +352,17 @@ def nesting_separator(machine_cls: type[Machine]) -> str | None:
     return None
 
 
-def state_scopes(cls: type, workflow: WorkflowDefinition, machine_cls: type[Machine]) -> StateScope:
-    """The declared states of ``workflow`` as a tree, checking names and state callbacks."""
-    builder = _ScopeBuilder(cls, nesting_separator(machine_cls))
+def state_scopes(
+    cls: type,
+    workflow: WorkflowDefinition,
+    machine_cls: type[Machine],
+    callbacks: _UndefinedCallbacks | None = None,
+) -> StateScope:
+    """The declared states of ``workflow`` as a tree, checking names (and, into
+    ``callbacks``, the state callbacks)."""
+    builder = _ScopeBuilder(
+        cls, nesting_separator(machine_cls), callbacks or _UndefinedCallbacks(cls)
+    )
     root = StateScope(())
     builder.add_all(root, workflow.states, "states", (), ("states",))
     for index, transition in enumerate(workflow.transitions):
@@ -345,25 +410,48 @@ class _References:
                 fail(self.cls, f"{where}: {field_name} {problem}", location, problem)
 
 
-def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Machine]) -> None:
-    """Raise :class:`WorkflowDefinitionError` for the first mistake in ``workflow``.
+def check_workflow(
+    cls: type,
+    workflow: WorkflowDefinition,
+    machine_cls: type[Machine],
+    reserved: c.Collection[str] = (),
+    *,
+    look_up_callbacks: bool = True,
+) -> None:
+    """Raise :class:`WorkflowDefinitionError` for the first mistake in ``workflow``;
+    guard and callback names the class does not define are reported all at once.
 
     For a nested machine (``machine_cls`` a ``HierarchicalMachine``) state names
     are full paths (``shipping_packed``), and transitions and ``initial`` declared
-    inside a compound state name states relative to it.
+    inside a compound state name states relative to it. ``reserved`` names the
+    attributes the model needs for itself, which cannot hold the state.
+    ``look_up_callbacks=False`` checks only the structure, for a workflow drawn
+    without the class its guards belong to.
     """
-    root = state_scopes(cls, workflow, machine_cls)
+    callbacks = _UndefinedCallbacks(cls, look_up_callbacks)
+    root = state_scopes(cls, workflow, machine_cls, callbacks)
     separator = nesting_separator(machine_cls)
     references = _References(cls, root, separator)
 
     if workflow.initial is None:
         names = ", ".join(root.children)
         fail(cls, f"declares no initial state; set initial to one of {names}")
+    if not isinstance(workflow.initial, (str, Enum)):
+        problem = f"initial {workflow.initial!r} must name one state"
+        fail(cls, problem, ("initial",), problem)
     references.check(root, "initial", "initial state", workflow.initial, ("initial",))
 
     attribute = workflow.model_attribute
     if not isinstance(attribute, str) or not attribute.isidentifier():
         fail(cls, f"model_attribute {attribute!r} is not an attribute name")
+    if attribute.startswith("__") and attribute.endswith("__"):
+        fail(cls, f"model_attribute {attribute!r} is a special attribute of every object")
+    if attribute in reserved:
+        fail(
+            cls,
+            f"model_attribute {attribute!r} is an attribute every workflow model needs "
+            "for itself; choose another name for the state",
+        )
 
     allowed = set(TRANSITION_FIELDS) | set(
         inspect.signature(machine_cls.transition_cls.__init__).parameters
@@ -378,7 +466,7 @@ def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Ma
             for value in scope.remap.values():
                 references.check(parent, f"{label} remap", "target", value, (), absolute=True)
         for where, entry, transition in scope.transitions:
-            _check_transition(cls, where, entry, transition, allowed, attribute)
+            _check_transition(cls, where, entry, transition, allowed, attribute, callbacks)
             if transition["source"] != "*":
                 references.check(scope, where, "source", transition["source"], (*entry, "source"))
             if transition["dest"] not in (None, "="):
@@ -387,7 +475,8 @@ def check_workflow(cls: type, workflow: WorkflowDefinition, machine_cls: type[Ma
                 )
 
     for option in MACHINE_CALLBACK_OPTIONS:
-        _check_callbacks(cls, "machine option", option, workflow.options.get(option), ("options",))
+        callbacks.check("machine option", option, workflow.options.get(option), ("options",))
+    callbacks.raise_found()
 
 
 def _check_transition(
@@ -397,6 +486,7 @@ def _check_transition(
     transition: dict[str, t.Any],
     allowed: set[str],
     attribute: str,
+    callbacks: _UndefinedCallbacks,
 ) -> None:
     unknown = sorted(set(transition) - allowed)
     if unknown:
@@ -413,7 +503,7 @@ def _check_transition(
         problem = f"{trigger!r} is the model attribute holding the state"
         fail(cls, f"{where}: trigger {problem}", (*entry, "trigger"), problem)
     for callback_field in TRANSITION_CALLBACK_FIELDS:
-        _check_callbacks(cls, where, callback_field, transition.get(callback_field), entry)
+        callbacks.check(where, callback_field, transition.get(callback_field), entry)
 
 
 __all__ = ["StateScope", "check_workflow", "nesting_separator", "state_scopes"]

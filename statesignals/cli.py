@@ -2,9 +2,11 @@
 
 ::
 
-    statesignals diagram examples.orders.models:Order -o order.svg
-    statesignals validate examples/workflows/order.yaml --base examples.workflows.rules:OrderRules
-    statesignals describe examples/workflows/support_ticket.json
+    statesignals example order
+    statesignals validate order.yaml --base statesignals.examples:OrderRules
+    statesignals describe order.yaml
+    statesignals init expense_report
+    statesignals diagram expense_report:ExpenseReport -o expense_report.svg
 
 A TARGET is ``module:Class`` (a :class:`~statesignals.SignalingMachine`
 subclass) or a workflow file (``.json``, ``.yaml``, ``.yml``). Errors are one
@@ -25,8 +27,16 @@ from .analysis import WorkflowGraph, validate
 from .declarative import SignalingMachine
 from .definition import WorkflowDefinition
 from .diagrams import OUTPUT_FORMATS, Diagram, diagram, format_for
-from .errors import StateSignalsError
-from .files import class_name, definition_from, load_workflow, read_workflow
+from .errors import StateSignalsError, WorkflowDefinitionError
+from .files import (
+    MAX_FILE_BYTES,
+    check_definition,
+    class_name,
+    definition_from,
+    load_workflow,
+    read_workflow,
+)
+from .text import printable
 
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
@@ -88,15 +98,18 @@ def _base(reference: str | None) -> type[SignalingMachine]:
     return _signaling_class(reference, f"--base {reference}")
 
 
-def _file_workflow(target: str) -> tuple[WorkflowDefinition, str]:
+def _file_workflow(target: str, options: argparse.Namespace) -> tuple[WorkflowDefinition, str]:
     """A file's workflow and name, without looking up its guards (nothing is compiled)."""
-    data = read_workflow(target)
-    return definition_from(data), class_name(data, target)
+    data = read_workflow(target, max_bytes=options.max_bytes)
+    name = class_name(data, target)
+    definition = definition_from(data)
+    check_definition(definition, printable(target), name)
+    return definition, name
 
 
-def _graph(target: str) -> WorkflowGraph:
+def _graph(target: str, options: argparse.Namespace) -> WorkflowGraph:
     if _is_file(target):
-        definition, name = _file_workflow(target)
+        definition, name = _file_workflow(target, options)
         return WorkflowGraph.from_definition(definition, name)
     return WorkflowGraph.of(model_class(target))
 
@@ -110,7 +123,7 @@ def _diagram(target: str, options: argparse.Namespace) -> Diagram:
         "transition": options.transition,
     }
     if _is_file(target):
-        definition, name = _file_workflow(target)
+        definition, name = _file_workflow(target, options)
         return diagram(definition, name=name, **settings)
     return diagram(model_class(target), **settings)
 
@@ -139,19 +152,31 @@ def run_validate(options: argparse.Namespace, out: t.TextIO) -> int:
     target: str = options.target
     try:
         if _is_file(target):
-            loaded = load_workflow(target, base=_base(options.base))
+            loaded = load_workflow(
+                target,
+                base=_base(options.base),
+                allowed_imports=options.allow_import,
+                max_bytes=options.max_bytes,
+            )
         else:
             loaded = model_class(target)
+    except WorkflowDefinitionError as error:
+        out.write("".join(f"{_one_line(mistake)}\n" for mistake in error.mistakes))
+        return EXIT_FINDINGS
     except StateSignalsError as error:
         out.write(f"{_one_line(error)}\n")
         return EXIT_FINDINGS
     findings = validate(loaded)
+    where = printable(target)
     for finding in findings:
-        out.write(f"{target}: {finding}\n")
-    if findings:
+        out.write(f"{where}: {finding.severity}: {printable(str(finding))}\n")
+    errors = sum(finding.severity == "error" for finding in findings)
+    warnings = len(findings) - errors
+    if errors or (warnings and options.strict):
         return EXIT_FINDINGS
     states = sum(1 for _ in WorkflowGraph.of(loaded).walk())
-    out.write(f"{target}: {loaded.__qualname__} is valid ({states} states)\n")
+    noted = f", {warnings} warning{'s' if warnings > 1 else ''}" if warnings else ""
+    out.write(f"{where}: {loaded.__qualname__} is valid ({states} states{noted})\n")
     return 0
 
 
@@ -163,17 +188,17 @@ def describe_table(graph: WorkflowGraph) -> str:
             dest = "(internal)"
         else:
             dest = "(same state)" if transition.dest == "=" else transition.dest
-        rows.append(
-            (transition.trigger, ", ".join(transition.sources), dest, ", ".join(transition.guards))
-        )
+        cells = (transition.trigger, ", ".join(transition.sources), dest, *transition.guards)
+        trigger, sources, dest, *guards = map(printable, cells)
+        rows.append((trigger, sources, dest, ", ".join(guards)))
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    finals = [state.name for state in graph.walk() if state.final]
-    header = [f"{graph.name}: initial state {graph.initial!r}"]
+    finals = [printable(state.name) for state in graph.walk() if state.final]
+    header = [f"{printable(graph.name)}: initial state {printable(repr(graph.initial))}"]
     if finals:
         header.append(f"final: {', '.join(finals)}")
     if graph.auto_transitions:
@@ -182,12 +207,46 @@ def describe_table(graph: WorkflowGraph) -> str:
 
 
 def run_describe(options: argparse.Namespace, out: t.TextIO) -> int:
-    out.write(describe_table(_graph(options.target)))
+    out.write(describe_table(_graph(options.target, options)))
+    return 0
+
+
+def run_example(options: argparse.Namespace, out: t.TextIO) -> int:
+    from .examples import EXAMPLES
+
+    if options.name is None:
+        for example in EXAMPLES.values():
+            out.write(
+                f"{example.name}: {example.file_name}, {example.description} "
+                f"(--base {example.base_reference})\n"
+            )
+        return 0
+    if options.name not in EXAMPLES:
+        raise CommandError(f"no example {options.name!r}; choose one of {', '.join(EXAMPLES)}")
+    example = EXAMPLES[options.name]
+    written = example.copy_to(options.dir)
+    out.write(
+        f"wrote {written}\ntry: statesignals validate {written} --base {example.base_reference}\n"
+    )
+    return 0
+
+
+def run_init(options: argparse.Namespace, out: t.TextIO) -> int:
+    from .starter import starter_names, write_starter
+
+    written = write_starter(options.name, options.dir)
+    names = starter_names(options.name)
+    out.write("".join(f"wrote {path}\n" for path in written))
+    module, model, rules = names["module"], names["model"], names["rules"]
+    out.write(
+        f"try: statesignals validate {written[0]} --base {module}:{rules}\n"
+        f"     statesignals diagram {module}:{model} -o {options.name}.svg\n"
+    )
     return 0
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
+    return printable(" ".join(str(error).split()))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -199,6 +258,13 @@ def parser() -> argparse.ArgumentParser:
     )
     main_parser.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an error"
+    )
+    main_parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=MAX_FILE_BYTES,
+        metavar="N",
+        help=f"read workflow files up to N bytes (default: {MAX_FILE_BYTES:,})",
     )
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -236,8 +302,9 @@ def parser() -> argparse.ArgumentParser:
         help="check a workflow; report unreachable states and dead ends",
         description=(
             "Load and check a workflow: the file's schema, its states, guards and "
-            "callbacks, then unreachable states and non-final dead ends. "
-            "Exit status 0 when valid, 1 with the findings otherwise."
+            "callbacks (errors), then unreachable states (errors) and non-final dead "
+            "ends (warnings). Exit status 1 on any error, 0 otherwise; --strict makes "
+            "warnings errors."
         ),
     )
     check.add_argument("target", metavar="TARGET")
@@ -245,6 +312,16 @@ def parser() -> argparse.ArgumentParser:
         "--base",
         metavar="MODULE:CLASS",
         help="the SignalingMachine subclass whose methods the file's guard names refer to",
+    )
+    check.add_argument(
+        "--allow-import",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="let the file's dotted guard names import from MODULE (repeatable)",
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="treat warnings (dead ends) as errors: exit 1"
     )
     check.set_defaults(run=run_validate)
 
@@ -255,6 +332,26 @@ def parser() -> argparse.ArgumentParser:
     )
     table.add_argument("target", metavar="TARGET")
     table.set_defaults(run=run_describe)
+
+    copy = commands.add_parser(
+        "example",
+        help="list the example workflow files, or copy one into a directory",
+        description="Without NAME, list the examples shipped with statesignals; "
+        "with NAME, copy that workflow file into --dir (never overwriting a file).",
+    )
+    copy.add_argument("name", metavar="NAME", nargs="?")
+    copy.add_argument("-d", "--dir", type=Path, default=Path(), help="where to write it")
+    copy.set_defaults(run=run_example)
+
+    start = commands.add_parser(
+        "init",
+        help="write a starter workflow file and the model module that loads it",
+        description="Write NAME.yaml (a workflow) and NAME.py (its guards and the model "
+        "class loaded from the file) into --dir; existing files are never overwritten.",
+    )
+    start.add_argument("name", metavar="NAME", help="a module name, such as expense_report")
+    start.add_argument("-d", "--dir", type=Path, default=Path(), help="where to write them")
+    start.set_defaults(run=run_init)
     return main_parser
 
 
@@ -267,6 +364,15 @@ def main(argv: c.Sequence[str] | None = None) -> int:
         if options.traceback:
             raise
         print(f"statesignals: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # a case no check foresaw: still one line, never a traceback
+        if options.traceback:
+            raise
+        print(
+            f"statesignals: error: internal error: {type(error).__name__}: {_one_line(error)} "
+            "(--traceback shows where)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
 
 

@@ -26,22 +26,48 @@ import typing as t
 from enum import Enum
 
 from transitions import Machine
-from transitions.core import listify
+from transitions.core import Transition, listify
+from transitions.extensions.asyncio import AsyncMachine, AsyncTimeout
+from transitions.extensions.nesting import HierarchicalMachine
+from transitions.extensions.states import Tags, Timeout, add_state_features
 
 from .checks import check_workflow
 from .definition import WorkflowDefinition, declared_machine_name, declared_workflow
-from .errors import StateSignalsError, WorkflowDefinitionError, WorkflowLookupError
+from .dispatch import is_coroutine_receiver, receiver_name
+from .errors import (
+    AsyncReceiverError,
+    StateSignalsError,
+    WorkflowDefinitionError,
+    WorkflowLookupError,
+)
 from .machines import SignalingCoreMachine, SignalingMixin
 from .naming import state_name
-from .routes import route, routes_of
+from .routes import EVERY, route, routes_of
 from .scope import ReceiverErrorPolicy
-from .signals import state_entered, state_exited, transition_completed, transition_denied
+from .signals import (
+    state_entered,
+    state_exited,
+    transition_committed,
+    transition_completed,
+    transition_denied,
+)
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
 Trigger = c.Callable[..., bool]
 """Annotate a trigger's name with this (``pay: Trigger``) so that type checkers
-know the method the workflow adds; ``is_<state>`` and ``may_<trigger>`` too."""
+know the method the workflow adds."""
+
+TriggerCheck = c.Callable[..., bool]
+"""Annotate ``may_<trigger>`` with this (``may_pay: TriggerCheck``); with an
+asynchronous ``machine_cls`` it returns a coroutine: use :data:`AsyncTrigger`."""
+
+
+class StateCheck(t.Protocol):
+    """Annotate ``is_<state>`` with this (``is_paid: StateCheck``)."""
+
+    def __call__(self, allow_substates: bool = False) -> bool: ...
+
 
 AsyncTrigger = c.Callable[..., c.Coroutine[t.Any, t.Any, bool]]
 """As :data:`Trigger`, for the triggers and ``may_<trigger>`` checks of a workflow
@@ -111,13 +137,16 @@ def _is_method(cls: type, name: str, machine: Machine, value: t.Any) -> c.Callab
         # A compound state is current only through its children: ask the machine.
         is_state = t.cast(t.Any, machine).is_state
 
-        def is_nested_state(self: object) -> bool:
-            return bool(is_state(value, self))
+        def is_nested_state(self: object, allow_substates: bool = False) -> bool:
+            return bool(is_state(value, self, allow_substates=allow_substates))
 
-        return _generated(is_nested_state, cls, name, doc)
+        return _generated(
+            is_nested_state, cls, name, doc + " allow_substates: also in one of its substates."
+        )
     attribute = machine.model_attribute
 
-    def is_flat_state(self: object) -> bool:
+    def is_flat_state(self: object, allow_substates: bool = False) -> bool:
+        # A flat state has no substates; the keyword is accepted as transitions' is_state does.
         return bool(getattr(self, attribute) == value)
 
     return _generated(is_flat_state, cls, name, doc)
@@ -153,17 +182,121 @@ def _with_embedded_machines(spec: t.Any) -> t.Any:
     return spec
 
 
+def _keywords_used(specs: c.Iterable[t.Any]) -> set[str]:
+    """Every ``State`` keyword the state dicts of ``specs`` use, nested ones included."""
+    used: set[str] = set()
+    pending = list(specs)
+    while pending:
+        spec = pending.pop()
+        if isinstance(spec, dict):
+            used.update(spec)
+            for key in ("children", "states", "parallel"):
+                children = spec.get(key)
+                if isinstance(children, (list, tuple)):
+                    pending.extend(children)
+    return used
+
+
+_featured: dict[tuple[type[Machine], tuple[type, ...]], type[Machine]] = {}
+
+
+def _with_state_features(machine_cls: type[Machine], features: tuple[type, ...]) -> type[Machine]:
+    # add_state_features changes the class it decorates: decorate a subclass, once per need.
+    key = (machine_cls, features)
+    if key not in _featured:
+        derived = type(
+            machine_cls.__name__,
+            (machine_cls,),
+            {"__module__": machine_cls.__module__, "__qualname__": machine_cls.__qualname__},
+        )
+        _featured[key] = t.cast(type[Machine], add_state_features(*features)(derived))
+    return _featured[key]
+
+
+def _machine_class_for(machine_cls: type[Machine], workflow: WorkflowDefinition) -> type[Machine]:
+    """``machine_cls``, with transitions' ``Tags`` and ``Timeout`` state features when the
+    workflow's states use ``tags`` or ``timeout`` (which the workflow-file schema allows)."""
+    used = _keywords_used(workflow.states)
+    timeout: type = AsyncTimeout if issubclass(machine_cls, AsyncMachine) else Timeout
+    features = tuple(
+        feature
+        for feature, keywords in ((Tags, {"tags"}), (timeout, {"timeout", "on_timeout"}))
+        if used & keywords and not issubclass(machine_cls.state_cls, feature)
+    )
+    return _with_state_features(machine_cls, features) if features else machine_cls
+
+
+class AutoTransitions(dict[str, list[Transition]]):
+    """The transitions of one ``to_<state>`` event, each made when first needed.
+
+    transitions makes its auto transitions up front, one object per pair of
+    states: n² for n states (25 million for 5,000; a bare ``Machine`` takes
+    seconds at 1,000). Here the one from a source state is made the first time
+    a model in that state triggers, checks (``may_to_...``) or lists the event;
+    ``in`` answers for every state at once. :meth:`every` makes them all.
+    """
+
+    def __init__(self, machine: Machine, dest: str) -> None:
+        super().__init__()
+        self.machine = machine
+        self.dest = dest
+        self.on_create: list[c.Callable[[Transition], None]] = []
+        """Called with each transition made, as ``remember_last_transitions`` needs."""
+
+    def __contains__(self, source: object) -> bool:
+        return super().__contains__(source) or source in self.machine.states
+
+    def __missing__(self, source: str) -> list[Transition]:
+        if source not in self.machine.states:
+            raise KeyError(source)
+        transition = self.machine._create_transition(source, self.dest)
+        for prepare in self.on_create:
+            prepare(transition)
+        # Two threads may both get here: the first list stored wins, both are equal.
+        return self.setdefault(source, [transition])
+
+    def every(self) -> c.ItemsView[str, list[Transition]]:
+        """Every source's transitions, made now where missing."""
+        for source in self.machine.states:
+            self[source]
+        return self.items()
+
+
+def _add_auto_transitions(machine: Machine) -> None:
+    """``to_<state>`` events as transitions names them, with :class:`AutoTransitions`."""
+    attribute = machine.model_attribute
+    for name in machine.states:
+        trigger = f"to_{name}" if attribute == "state" else f"to_{attribute}_{name}"
+        event = machine._create_event(trigger, machine)
+        event.transitions = AutoTransitions(machine, name)  # type: ignore[assignment]
+        machine.events[trigger] = event
+
+
 def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
-    machine_cls = cls.machine_cls
+    machine_cls = _machine_class_for(cls.machine_cls, workflow)
+    options = dict(workflow.options)
+    transitions = [dict(transition) for transition in workflow.transitions]
+    # Flat machines get auto transitions made on first use (nested ones keep
+    # transitions' own, whose names and scopes follow the nesting).
+    lazy = options.get("auto_transitions", True) and not issubclass(
+        machine_cls, HierarchicalMachine
+    )
+    if lazy:
+        options["auto_transitions"] = False
     try:
         machine = machine_cls(
             model=None,
             states=[_with_embedded_machines(spec) for spec in workflow.states],
-            transitions=[dict(transition) for transition in workflow.transitions],
+            transitions=[] if lazy else transitions,
             initial=workflow.initial,
             name=declared_machine_name(cls),
-            **workflow.options,
+            **options,
         )
+        if lazy:
+            # In transitions' order: the auto transitions' events first, then the declared.
+            _add_auto_transitions(machine)
+            machine.auto_transitions = True
+            machine.add_transitions(transitions)
     except WorkflowDefinitionError:
         raise
     except Exception as error:
@@ -262,6 +395,14 @@ def _install(cls: type, machine: Machine, methods: dict[str, c.Callable[..., t.A
         setattr(cls, attribute, _initial_value(machine))
 
 
+@functools.cache
+def _reserved_attributes() -> frozenset[str]:
+    """What :class:`SignalingMachine` gives every model (``machine``, ``trigger`` ...),
+    apart from ``state``: a ``model_attribute`` of that name would replace it."""
+    names = {*vars(SignalingMachine), *SignalingMachine.__annotations__}
+    return frozenset(name for name in names if name != "state" and not name.startswith("__"))
+
+
 class SignalingMachine:
     """Base class for models whose lifecycle is a workflow of states and transitions.
 
@@ -305,12 +446,20 @@ class SignalingMachine:
                 f"{cls.__qualname__}: machine_cls must be a transitions Machine class "
                 f"with SignalingMixin, not {cls.machine_cls!r}"
             )
-        workflow = declared_workflow(cls, cls.machine_cls)
-        if workflow is None:
-            return
-        check_workflow(cls, workflow, cls.machine_cls)
-        machine = _compile(cls, workflow)
-        _install(cls, machine, _conveniences(cls, machine))
+        try:
+            workflow = declared_workflow(cls, cls.machine_cls)
+            if workflow is None:
+                return
+            check_workflow(cls, workflow, cls.machine_cls, _reserved_attributes())
+            machine = _compile(cls, workflow)
+            _install(cls, machine, _conveniences(cls, machine))
+        except WorkflowDefinitionError:
+            raise
+        except Exception as error:  # what no check foresaw still names the class
+            raise WorkflowDefinitionError(
+                f"{cls.__qualname__}: the workflow cannot be compiled: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         cls.workflow = workflow
         cls.machine = machine
 
@@ -333,31 +482,58 @@ class SignalingMachine:
         result = machine._can_trigger(self, trigger_name, *args, **kwargs)
         return result if t.cast(SignalingMixin, machine)._asynchronous else bool(result)
 
-    # Receivers for one transition or state of this class (and its subclasses).
+    # Receivers for transitions or states of this class (and its subclasses).
 
     @classmethod
-    def on_transition(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``transition_completed`` for ``trigger``."""
+    def on_transition(cls, *triggers: str, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_completed`` for ``triggers``
+        (every trigger when none is given)."""
+        return cls._connector("on_transition", transition_completed.name, triggers, weak)
+
+    @classmethod
+    def on_commit(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_committed`` for ``trigger``.
+
+        It runs once the transition can no longer be undone: when the trigger returns,
+        or for a persisted model when the outermost database transaction commits.
+        """
         cls._known(trigger, "trigger")
-        return cls._connector(transition_completed.name, trigger, weak)
+
+        def connect(receiver: F) -> F:
+            return transition_committed.connect_for(cls, trigger, receiver, weak=weak)
+
+        return connect
 
     @classmethod
-    def on_denied(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``transition_denied`` for ``trigger``."""
-        cls._known(trigger, "trigger")
-        return cls._connector(transition_denied.name, trigger, weak)
+    def on_denied(cls, *triggers: str, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``transition_denied`` for ``triggers``
+        (every trigger when none is given)."""
+        return cls._connector("on_denied", transition_denied.name, triggers, weak)
 
     @classmethod
-    def on_enter(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``state_entered`` for ``state``."""
-        name = cls._known(state, "state")
-        return cls._connector(state_entered.name, name, weak)
+    def on_enter(cls, *states: str | Enum, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_entered`` for ``states``
+        (every state when none is given)."""
+        return cls._connector("on_enter", state_entered.name, states, weak)
 
     @classmethod
-    def on_exit(cls, state: str | Enum, *, weak: bool = False) -> c.Callable[[F], F]:
-        """Connect the decorated receiver to ``state_exited`` for ``state``."""
-        name = cls._known(state, "state")
-        return cls._connector(state_exited.name, name, weak)
+    def on_exit(cls, *states: str | Enum, weak: bool = False) -> c.Callable[[F], F]:
+        """Connect the decorated receiver to ``state_exited`` for ``states``
+        (every state when none is given)."""
+        return cls._connector("on_exit", state_exited.name, states, weak)
+
+    @classmethod
+    def _vet_receiver(cls, receiver: c.Callable[..., t.Any], where: str) -> None:
+        """Refuse, with :class:`~statesignals.AsyncReceiverError`, a coroutine receiver
+        for a class whose machine is synchronous: it could never be awaited."""
+        machine = cls._machine()
+        if is_coroutine_receiver(receiver) and not t.cast(SignalingMixin, machine)._asynchronous:
+            raise AsyncReceiverError(
+                f"{where}: receiver {receiver_name(receiver)} is a coroutine function, but "
+                f"{cls.__qualname__}'s machine_cls {type(machine).__name__} is synchronous "
+                "and could never await it; connect a plain function or declare an "
+                "asynchronous machine_cls"
+            )
 
     @classmethod
     def disconnect(cls, receiver: c.Callable[..., t.Any]) -> None:
@@ -387,14 +563,42 @@ class SignalingMachine:
         return key
 
     @classmethod
-    def _connector(cls, signal_name: str, name: str, weak: bool) -> c.Callable[[F], F]:
-        signal = route(cls, signal_name, name)
+    def _connector(
+        cls, helper: str, signal_name: str, names: tuple[str | Enum, ...], weak: bool
+    ) -> c.Callable[[F], F]:
+        kind: t.Literal["trigger", "state"] = (
+            "trigger"
+            if signal_name in (transition_completed.name, transition_denied.name)
+            else "state"
+        )
+        bare = next((name for name in names if not isinstance(name, (str, Enum))), None)
+        if bare is not None:
+            given = receiver_name(bare) if callable(bare) else repr(bare)
+            raise WorkflowLookupError(
+                f"{cls.__qualname__}.{helper} was used without parentheses (or given "
+                f"{given} as a {kind}): write @{cls.__qualname__}.{helper}({kind!r}, ...) "
+                f"for some {kind}s, or @{cls.__qualname__}.{helper}() for every one"
+            )
+        keys = [cls._known(name, kind) for name in names] if names else [EVERY]
+        signals = [route(cls, signal_name, key) for key in keys]
+        label = ", ".join(map(repr, keys)) if names else ""
+        where = f"{cls.__qualname__}.{helper}({label})"
 
         def connect(receiver: F) -> F:
-            signal.connect(receiver, weak=weak)
+            cls._vet_receiver(receiver, where)
+            for signal in signals:
+                signal.connect(receiver, weak=weak)
             return receiver
 
         return connect
 
 
-__all__ = ["AsyncTrigger", "SignalingMachine", "Trigger", "state_names", "trigger_names"]
+__all__ = [
+    "AsyncTrigger",
+    "SignalingMachine",
+    "StateCheck",
+    "Trigger",
+    "TriggerCheck",
+    "state_names",
+    "trigger_names",
+]

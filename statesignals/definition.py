@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import typing as t
+import weakref
 from dataclasses import dataclass, field
 from enum import Enum, EnumMeta
 
@@ -34,7 +35,7 @@ TRANSITION_FIELDS = (
 """The keys of a transition dict, in the order a transition list gives them."""
 
 TRANSITION_CALLBACK_FIELDS = ("conditions", "unless", "before", "after", "prepare")
-STATE_CALLBACK_FIELDS = ("on_enter", "on_exit")
+STATE_CALLBACK_FIELDS = ("on_enter", "on_exit", "on_timeout")
 MACHINE_CALLBACK_OPTIONS = (
     "prepare_event",
     "before_state_change",
@@ -78,9 +79,21 @@ def spec_name(spec: StateSpec) -> str:
     return spec
 
 
+# Reading signatures is most of a small workflow class's creation time; a machine
+# class's keywords never change. Weakly keyed: a dynamic machine class may go.
+_option_defaults: weakref.WeakKeyDictionary[type, dict[str, t.Any]] = weakref.WeakKeyDictionary()
+
+
 def machine_option_defaults(machine_cls: type[Machine]) -> dict[str, t.Any]:
     """Keywords of ``machine_cls`` and its bases that a class may declare, each with the
     default of the nearest class that takes it (``inspect.Parameter.empty`` for none)."""
+    cached = _option_defaults.get(machine_cls)
+    if cached is None:
+        cached = _option_defaults[machine_cls] = _read_option_defaults(machine_cls)
+    return dict(cached)
+
+
+def _read_option_defaults(machine_cls: type[Machine]) -> dict[str, t.Any]:
     defaults: dict[str, t.Any] = {}
     for klass in machine_cls.__mro__:
         init = klass.__dict__.get("__init__")

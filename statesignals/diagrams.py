@@ -6,7 +6,7 @@ there when the class remembers it (:func:`remember_last_transitions`). Both
 return a :class:`Diagram`, which gives the DOT source (built with the
 ``graphviz`` package), Mermaid text, and SVG or PNG rendered by Graphviz's
 ``dot`` program when it is installed, or else by the ``graphviz-pure`` wheel
-(``pip install 'transitions-statesignals[render]'``).
+that a plain ``pip install transitions-statesignals`` brings.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .errors import DiagramError
 from .last_transition import LastTransition, last_transition, remember_last_transitions
 from .naming import model_state_names
 from .rendering import INSTALL_HINT, ImageFormat, render_dot, renderer
+from .text import printable
 
 if t.TYPE_CHECKING:
     import graphviz
@@ -80,7 +81,9 @@ class Diagram:
                 )
         self.states = states
         """The highlighted states: the current one, or one per region of parallel states."""
-        self.transition = transition if transition and transition.dest in states else None
+        self.transition = (
+            transition if transition and _leads_to(self.nodes, transition.dest, states) else None
+        )
 
     @property
     def state(self) -> str | None:
@@ -119,7 +122,7 @@ class Diagram:
         graph = graphviz.Digraph(name=self.graph.name)
         graph.attr(rankdir=self.direction, fontname=_FONT, compound="true")
         if self.title:
-            graph.attr(label=self.title, labelloc="t", fontsize="16")
+            graph.attr(label=_dot_text(self.title), labelloc="t", fontsize="16")
         graph.attr("node", shape="box", style="rounded", fontname=_FONT)
         graph.attr("edge", fontname=_FONT, fontsize="11")
         self._dot_start(graph, "", (self.graph.initial,))
@@ -136,16 +139,22 @@ class Diagram:
 
     def _dot_start(self, graph: graphviz.Digraph, owner: str, initial: tuple[str, ...]) -> None:
         start = f"__start__{owner}"
-        graph.node(start, label="", shape="circle", style="filled", fillcolor="black", width="0.2")
+        graph.node(
+            _dot_id(start), label="", shape="circle", style="filled", fillcolor="black", width="0.2"
+        )
         for name in initial:
             if name in self.nodes:
                 self._dot_arrow(graph, start, name, {})
 
     def _dot_state(self, graph: graphviz.Digraph, node: StateNode) -> None:
         if node.children:
-            with graph.subgraph(name=f"cluster_{node.name}") as cluster:
+            with graph.subgraph(name=_dot_text(f"cluster_{node.name}")) as cluster:
                 style = "rounded,dashed" if node.parallel else "rounded"
-                attributes = {"label": node.label, "style": style, "id": f"state_{node.name}"}
+                attributes = {
+                    "label": _dot_text(node.label),
+                    "style": style,
+                    "id": _dot_text(f"state_{node.name}"),
+                }
                 if node.name in self.states:
                     attributes.update(style=f"{style},filled,bold", fillcolor=_CURRENT_FILL)
                 cluster.attr(**attributes)
@@ -154,7 +163,7 @@ class Diagram:
                 for child in node.children:
                     self._dot_state(cluster, child)
             return
-        attributes = {"label": node.label, "id": f"state_{node.name}"}
+        attributes = {"label": _dot_text(node.label), "id": _dot_text(f"state_{node.name}")}
         if node.final:
             attributes["peripheries"] = "2"
         if node.name in self.states:
@@ -173,20 +182,25 @@ class Diagram:
         self, graph: graphviz.Digraph, tail: str, head: str, attributes: dict[str, str]
     ) -> None:
         if tail in self.nodes and self.nodes[tail].children:
-            attributes["ltail"] = f"cluster_{tail}"
+            attributes["ltail"] = _dot_text(f"cluster_{tail}")
             tail = self._anchor(tail)
         if self.nodes[head].children:
-            if attributes.get("ltail") != f"cluster_{head}":
-                attributes["lhead"] = f"cluster_{head}"
+            if attributes.get("ltail") != _dot_text(f"cluster_{head}"):
+                attributes["lhead"] = _dot_text(f"cluster_{head}")
             else:
                 del attributes["ltail"]
             head = self._anchor(head)
+        if "label" in attributes and ({"ltail", "lhead"} & attributes.keys()):
+            # The arrow starts or ends at an inner state and is clipped at the box: a plain
+            # label sits halfway along the unclipped line, inside the box or over its title.
+            # An external label is placed beside the drawn arrow, clear of the box.
+            attributes["xlabel"] = attributes.pop("label")
         graph.edge(_dot_id(tail), _dot_id(head), **attributes)
 
     def _dot_edge(self, graph: graphviz.Digraph, edge: Edge) -> None:
-        attributes = {"label": edge.label}
+        attributes = {"label": _dot_text(edge.label)}
         if edge.internal:
-            attributes.update(style="dashed", label=f"{edge.label} (internal)")
+            attributes.update(style="dashed", label=_dot_text(f"{edge.label} (internal)"))
         if edge.auto:
             attributes.update(style="dotted", color="gray50", fontcolor="gray50")
         if self._is_last(edge):
@@ -280,9 +294,17 @@ class Diagram:
         return f"<Diagram of {self.graph.name}{highlighted}>"
 
 
+def _dot_text(text: str) -> str:
+    """``text`` as DOT shows it literally: never an HTML label (``<b>x</b>``), no
+    backslash escapes (``\\l``), control characters written out."""
+    import graphviz
+
+    return t.cast(str, graphviz.escape(printable(text)))
+
+
 def _dot_id(name: str) -> str:
     # graphviz reads "a:b" in an edge as node a, port b; a state's colon is text.
-    return name.replace(":", "&#58;") if ":" in name else name
+    return _dot_text(name.replace(":", "&#58;") if ":" in name else name)
 
 
 _MERMAID_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -304,9 +326,17 @@ def _mermaid_ids(nodes: c.Mapping[str, StateNode]) -> dict[str, str]:
     return ids
 
 
+_MERMAID_ENTITIES = {"#": "#35;", ";": "#59;", '"': "#quot;"}
+
+
 def _mermaid_text(text: str) -> str:
-    # ";" ends a Mermaid statement; its entity first, so that "#quot;" stays whole.
-    return text.replace(";", "#59;").replace('"', "#quot;")
+    """``text`` inside a Mermaid statement: ``;`` would end it and a line break start
+    another, so those (and ``#``, quotes, control characters) become ``#NN;`` entities."""
+    return "".join(
+        _MERMAID_ENTITIES.get(character)
+        or (character if character.isprintable() else f"#{ord(character)};")
+        for character in text
+    )
 
 
 def format_for(path: Path) -> OutputFormat:
@@ -367,11 +397,19 @@ def diagram(
     )
 
 
+def _leads_to(nodes: c.Mapping[str, StateNode], dest: str, states: tuple[str, ...]) -> bool:
+    """Whether a transition into ``dest`` leaves the model in ``states``: ``dest`` is one
+    of them or, a compound state, encloses one."""
+    node = nodes.get(dest)
+    return node is not None and any(inner.name in states for inner in node.walk())
+
+
 def _named_transition(
     graph: WorkflowGraph, trigger: str, states: tuple[str, ...]
 ) -> LastTransition:
+    nodes = {node.name: node for node in graph.walk()}
     for edge in graph.edges():
-        if edge.trigger == trigger and edge.dest in states and not edge.internal:
+        if edge.trigger == trigger and _leads_to(nodes, edge.dest, states) and not edge.internal:
             return LastTransition(trigger, edge.source, edge.dest)
     where = " or ".join(map(repr, states)) or "the highlighted state (give one)"
     raise DiagramError(f"{graph.name}: no transition {trigger!r} leads to state {where}")

@@ -8,7 +8,16 @@ workflow relies on:
 * a receiver that raises does not stop the others: every receiver runs, then the
   errors are raised together as one :class:`~statesignals.ReceiverError`;
 * a coroutine receiver sent to synchronously is reported as an
-  :class:`~statesignals.AsyncReceiverError` instead of being skipped.
+  :class:`~statesignals.AsyncReceiverError` instead of being skipped, and so is
+  a receiver whose call returns a coroutine (an ``async def __call__`` object, a
+  lambda calling a coroutine function); ``send_async`` awaits what they return.
+
+Exceptions that are not errors (``KeyboardInterrupt``, ``SystemExit``,
+``GeneratorExit``) do not stop the other receivers either: once all have run,
+the first is raised as it is. A ``CancelledError`` raised by a receiver while
+its own task is not being cancelled (it awaited something cancelled elsewhere)
+is a receiver error, :class:`~statesignals.ReceiverCancelledError`; when the
+task itself is cancelled, it propagates at once.
 
 It is the only module that reaches into blinker's internals (its receiver and
 sender tables, its cleanup callbacks); everything else uses the public API here.
@@ -16,22 +25,53 @@ sender tables, its cleanup callbacks); everything else uses the public API here.
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc as c
 import itertools
+import logging
 import threading
 import typing as t
 import weakref
-from inspect import iscoroutinefunction
+from inspect import getattr_static, isawaitable, iscoroutinefunction
 
 from blinker import ANY, NamedSignal, Namespace
 from blinker._utilities import make_id
 
-from .errors import AsyncReceiverError, ReceiverError
+from .errors import AsyncReceiverError, ReceiverCancelledError, ReceiverError
 
 F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
 ANY_ID = 0
 _connection_sequence = itertools.count()
+_LOGGER = logging.getLogger("statesignals")
+
+
+def is_coroutine_receiver(receiver: c.Callable[..., t.Any]) -> bool:
+    """Whether calling ``receiver`` returns a coroutine: a coroutine function, or an
+    object whose ``__call__`` is one."""
+    if iscoroutinefunction(receiver):
+        return True
+    # An instance whose class defines ``async def __call__``.
+    if isinstance(receiver, type):
+        return False
+    return iscoroutinefunction(getattr_static(type(receiver), "__call__", None))
+
+
+def receiver_name(receiver: c.Callable[..., t.Any]) -> str:
+    """How an error message names ``receiver``."""
+    return getattr(receiver, "__qualname__", None) or repr(receiver)
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (a CancelledError is its own)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _discard(awaitable: t.Any) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
 
 
 class WorkflowSignal(NamedSignal):
@@ -50,6 +90,9 @@ class WorkflowSignal(NamedSignal):
         super().__init__(name, doc)
         self._connected_at: dict[c.Hashable, int] = {}
         self._coroutine_ids: set[c.Hashable] = set()
+        # Receivers the library connects for its own bookkeeping: they do not make the
+        # signal count as listened to (see connect_bookkeeping).
+        self._bookkeeping_ids: set[c.Hashable] = set()
         # Receiver ids in call order, per sender id that has receivers of its own
         # (ANY_ID for every other sender). Cleared on every (dis)connection.
         self._dispatch_order: dict[c.Hashable, tuple[c.Hashable, ...]] = {}
@@ -70,27 +113,60 @@ class WorkflowSignal(NamedSignal):
         with self._lock:
             if receiver_id not in self.receivers:
                 self._connected_at[receiver_id] = next(_connection_sequence)
-            if iscoroutinefunction(receiver):
+            if is_coroutine_receiver(receiver):
                 self._coroutine_ids.add(receiver_id)
             connected = super().connect(receiver, sender, weak)
             self._dispatch_order.clear()
-            WorkflowSignal.connected.add(self)
+            self._count_connected()
             self._receivers_changed()
         return connected
+
+    def connect_bookkeeping(self, receiver: F) -> F:
+        """Connect ``receiver`` (strongly) as the library's own bookkeeping.
+
+        It is called like any receiver, but does not put the signal in
+        :attr:`connected`: machines keep skipping their per-trigger work for receiver
+        errors while only bookkeeping listens, so it must not raise. (Persisted
+        workflows count their versions this way, at no cost to other classes' triggers.)
+        """
+        with self._lock:
+            self._bookkeeping_ids.add(make_id(receiver))
+            return self.connect(receiver, weak=False)
+
+    def _count_connected(self) -> None:
+        if len(self.receivers) > len(self._bookkeeping_ids):
+            WorkflowSignal.connected.add(self)
+        else:
+            WorkflowSignal.connected.discard(self)
 
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
         with self._lock:
             super()._disconnect(receiver_id, sender_id)
+            if sender_id != ANY_ID:
+                self._forget_if_unused(receiver_id, sender_id)
             if receiver_id not in self.receivers:
                 self._connected_at.pop(receiver_id, None)
                 self._coroutine_ids.discard(receiver_id)
-            if not self.receivers:
-                WorkflowSignal.connected.discard(self)
+                self._bookkeeping_ids.discard(receiver_id)
+            self._count_connected()
             self._dispatch_order.clear()
             self._receivers_changed()
 
     def _receivers_changed(self) -> None:
         """Called, holding the signal's lock, after a receiver was connected or disconnected."""
+
+    def _forget_if_unused(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
+        """Drop the bookkeeping of ``sender_id`` and ``receiver_id`` that nothing uses any more.
+
+        blinker keeps a receiver in ``receivers`` after it was disconnected from its
+        last sender (or that sender was collected): a strong receiver of one model
+        would outlive the model, and every send would still see a receiver.
+        """
+        if not self._by_sender.get(sender_id):
+            self._by_sender.pop(sender_id, None)
+            self._weak_senders.pop(sender_id, None)
+        if receiver_id in self.receivers and not self._by_receiver.get(receiver_id):
+            super()._disconnect(receiver_id, ANY_ID)
 
     def disconnect_all(self) -> None:
         """Disconnect every receiver, from every sender."""
@@ -103,7 +179,11 @@ class WorkflowSignal(NamedSignal):
 
         def cleanup(ref: weakref.ref[t.Any]) -> None:
             with self._lock:
+                receiver_ids = tuple(self._by_sender.get(sender_id, ()))
                 blinker_cleanup(ref)
+                for receiver_id in receiver_ids:
+                    if not self._by_receiver.get(receiver_id):
+                        self._disconnect(receiver_id, ANY_ID)
                 # The id of a collected sender can be reused by a new object.
                 self._dispatch_order.clear()
 
@@ -185,7 +265,7 @@ class WorkflowSignal(NamedSignal):
         if self.is_muted or not receivers:
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
-        errors: list[Exception] = []
+        errors: list[BaseException] = []  # interrupts too, sorted out if there are any
         for receiver_id in self._receiver_ids(sender):
             # _live_receiver, inlined: this loop runs for every signal of every trigger.
             receiver = receivers.get(receiver_id)
@@ -203,11 +283,18 @@ class WorkflowSignal(NamedSignal):
                     continue
                 call = async_wrapper(receiver)
             try:
-                results.append((receiver, call(sender, **payload)))
-            except Exception as error:
+                result = call(sender, **payload)
+            except BaseException as error:
                 errors.append(error)
+                continue
+            if result is not None and isawaitable(result):
+                # Nobody would await it: its work would be lost without a word.
+                _discard(result)
+                errors.append(self._sync_send_error(receiver))
+                continue
+            results.append((receiver, result))
         if errors:
-            raise self._receiver_error(errors)
+            raise self._failure(errors)
         return results
 
     async def send_async(
@@ -240,7 +327,7 @@ class WorkflowSignal(NamedSignal):
         if self.is_muted or not self.receivers:
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
-        errors: list[Exception] = []
+        errors: list[BaseException] = []  # interrupts too, sorted out if there are any
         for receiver_id in self._receiver_ids(sender):
             receiver = self._live_receiver(receiver_id)
             if receiver is None:
@@ -252,20 +339,54 @@ class WorkflowSignal(NamedSignal):
                     result = await sync_wrapper(receiver)(sender, **payload)
                 else:
                     result = receiver(sender, **payload)
+                    if result is not None and isawaitable(result):
+                        result = await result
                 results.append((receiver, result))
-            except Exception as error:
+            except asyncio.CancelledError as error:
+                if _cancelling():
+                    raise
+                errors.append(self._stray_cancellation(receiver, error))
+            except BaseException as error:
                 errors.append(error)
         if errors:
-            raise self._receiver_error(errors)
+            raise self._failure(errors)
         return results
 
     def _sync_send_error(self, receiver: c.Callable[..., t.Any]) -> AsyncReceiverError:
-        name = getattr(receiver, "__qualname__", repr(receiver))
+        kind = "is a coroutine function" if iscoroutinefunction(receiver) else "returns a coroutine"
         return AsyncReceiverError(
-            f"receiver {name} of signal {self.name!r} is a coroutine function, but the "
+            f"receiver {receiver_name(receiver)} of signal {self.name!r} {kind}, but the "
             "signal was sent synchronously; connect a plain function or send from an "
             "asynchronous machine"
         )
+
+    def _stray_cancellation(
+        self, receiver: c.Callable[..., t.Any], error: asyncio.CancelledError
+    ) -> ReceiverCancelledError:
+        cancelled = ReceiverCancelledError(
+            f"receiver {receiver_name(receiver)} of signal {self.name!r} raised "
+            "CancelledError while its task was not being cancelled (it awaited something "
+            "cancelled elsewhere)"
+        )
+        cancelled.__cause__ = error
+        return cancelled
+
+    def _failure(self, errors: list[BaseException]) -> BaseException:
+        """What a send raises once every receiver ran: the first interrupt
+        (``KeyboardInterrupt`` ...), the errors beside it logged; else the errors as one
+        :class:`~statesignals.ReceiverError`."""
+        failures = [error for error in errors if isinstance(error, Exception)]
+        if len(failures) == len(errors):
+            return self._receiver_error(failures)
+        interrupt = next(error for error in errors if not isinstance(error, Exception))
+        if failures:
+            for error in failures:
+                _LOGGER.error("receiver raised %r", error, exc_info=error)
+            interrupt.add_note(
+                f"{len(failures)} other receiver error(s) of signal {self.name!r} were "
+                "logged on the 'statesignals' logger"
+            )
+        return interrupt
 
     def _receiver_error(self, errors: list[Exception]) -> ReceiverError:
         count = "1 receiver" if len(errors) == 1 else f"{len(errors)} receivers"
@@ -273,15 +394,18 @@ class WorkflowSignal(NamedSignal):
 
 
 class SignalNamespace(Namespace):
-    """A :class:`blinker.Namespace` whose signals are :class:`WorkflowSignal`\\ s."""
+    """A :class:`blinker.Namespace` whose signals are :class:`WorkflowSignal`\\ s
+    (of ``signal_class``)."""
+
+    signal_class: t.ClassVar[type[WorkflowSignal]] = WorkflowSignal
 
     def signal(self, name: str, doc: str | None = None) -> WorkflowSignal:
         """Return the signal called ``name``, creating it on first use."""
         if name not in self:
-            self[name] = WorkflowSignal(name, doc)
+            self[name] = self.signal_class(name, doc)
         found = self[name]
         assert isinstance(found, WorkflowSignal)
         return found
 
 
-__all__ = ["SignalNamespace", "WorkflowSignal"]
+__all__ = ["SignalNamespace", "WorkflowSignal", "is_coroutine_receiver", "receiver_name"]

@@ -20,6 +20,8 @@ class WorkflowDefinitionError(StateSignalsError, ValueError):
     ``location`` is where the mistake sits in the declaration, as keys and
     indexes (``("transitions", 3, "dest")``), and ``problem`` says what is wrong
     there (``"'shiped' is not a state"``), when the check knows them.
+    ``mistakes`` holds every mistake of the same kind found at once (each guard
+    or callback name the class does not define), this error alone otherwise.
     """
 
     def __init__(
@@ -28,10 +30,12 @@ class WorkflowDefinitionError(StateSignalsError, ValueError):
         *,
         location: c.Sequence[str | int] = (),
         problem: str | None = None,
+        mistakes: c.Sequence[WorkflowDefinitionError] = (),
     ) -> None:
         super().__init__(message)
         self.location = tuple(location)
         self.problem = problem if problem is not None else message
+        self.mistakes: tuple[WorkflowDefinitionError, ...] = tuple(mistakes) or (self,)
 
 
 class WorkflowFileError(WorkflowDefinitionError):
@@ -56,6 +60,100 @@ class AsyncReceiverError(StateSignalsError, TypeError):
     """
 
 
+class GuardCallError(StateSignalsError, TypeError):
+    """A guard could not be called with what ``transitions`` passes it.
+
+    A guard given by name is a method of the model; a callable guard is called
+    with the trigger's arguments (``gate.lift(5)`` calls ``guard(5)``), or with
+    the ``EventData`` alone when ``send_event`` is set, never with the model.
+    The message names the model class, the trigger, the transition and the guard;
+    the ``TypeError`` of the call is the ``__cause__``.
+    """
+
+
+class StateAttributeError(StateSignalsError, AttributeError):
+    """The model's state attribute was deleted while a trigger ran (by a receiver or a
+    callback), so the model would silently read a default state it is not in.
+
+    Raised when the trigger returns; the attribute is set back to the state the
+    transition reached.
+    """
+
+
+class ReceiverCancelledError(StateSignalsError):
+    """A receiver raised ``asyncio.CancelledError`` although its task was not cancelled.
+
+    It awaited a task or future that was cancelled elsewhere; the trigger's own
+    task goes on, so this is one more receiver error (the ``CancelledError`` is
+    its ``__cause__``), raised with the others once the trigger finished.
+    """
+
+
+class PersistenceError(StateSignalsError):
+    """A persisted workflow (:mod:`statesignals.sqlalchemy`) cannot be loaded or written.
+
+    Messages name the model class, the table and the row's primary key.
+    """
+
+
+class StaleTransitionError(PersistenceError):
+    """A trigger's row was changed (or deleted) by someone else since it was loaded.
+
+    Raised when the trigger returns, from the flush that writes the change; the
+    SQLAlchemy error is chained. Nothing of the trigger was written: roll the session
+    back and rerun the unit of work with fresh rows
+    (:func:`~statesignals.sqlalchemy.retry_on_conflict` does).
+    ``expected_version`` is the version the row had when loaded; ``found_version`` the
+    one in the database now (None when the row is gone).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model_class: type | None = None,
+        primary_key: tuple[object, ...] | None = None,
+        trigger: str | None = None,
+        expected_version: int | None = None,
+        found_version: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.model_class = model_class
+        self.primary_key = primary_key
+        self.trigger = trigger
+        self.expected_version = expected_version
+        self.found_version = found_version
+
+
+class DatabaseLockedError(PersistenceError):
+    """SQLite gave up waiting for another connection's write lock ("database is locked").
+
+    Like a :class:`StaleTransitionError`, it means a concurrent writer won: roll back and
+    rerun the unit of work (:func:`~statesignals.sqlalchemy.retry_on_conflict` does).
+    """
+
+
+class UnknownStoredStateError(PersistenceError, LookupError):
+    """A row holds a state that its workflow does not have (renamed or removed states)."""
+
+
+class ProtectedStateError(PersistenceError, AttributeError):
+    """A protected state column was assigned directly instead of through a trigger."""
+
+
+class DetachedWorkflowError(PersistenceError):
+    """A trigger was fired on a persisted model that no session holds any more.
+
+    Its row may have changed since it was loaded, and its change could not be written:
+    load it again in a session (or ``session.add()`` it back) and fire the trigger there.
+    """
+
+
+class MissingVersionColumnError(PersistenceError):
+    """The table of a persisted workflow has no version column (an existing table that was
+    not migrated): add it, as ``docs/persistence.md`` shows for Alembic."""
+
+
 class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
     """One or more receivers raised while a trigger was processed.
 
@@ -73,9 +171,19 @@ class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
 
 __all__ = [
     "AsyncReceiverError",
+    "DatabaseLockedError",
+    "DetachedWorkflowError",
     "DiagramError",
+    "GuardCallError",
+    "MissingVersionColumnError",
+    "PersistenceError",
+    "ProtectedStateError",
+    "ReceiverCancelledError",
     "ReceiverError",
+    "StaleTransitionError",
+    "StateAttributeError",
     "StateSignalsError",
+    "UnknownStoredStateError",
     "WorkflowDefinitionError",
     "WorkflowFileError",
     "WorkflowLookupError",

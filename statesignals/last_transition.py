@@ -9,12 +9,14 @@ trigger.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import inspect
 import typing as t
 import weakref
 
 from transitions.core import EventData, Machine, Transition
 
+from .compiled import CompiledTransition, compiled_transitions
 from .errors import WorkflowLookupError
 from .naming import model_state_names
 
@@ -45,46 +47,61 @@ def _remember(model: t.Any, value: LastTransition | None) -> None:
         attributes[_LAST_TRANSITION] = value
 
 
-def _recording_change_state(transition: Transition) -> c.Callable[[EventData], t.Any]:
+def _recording_change_state(found: CompiledTransition) -> c.Callable[[EventData], t.Any]:
+    transition = found.transition
     change_state = transition._change_state
     # Only transitions with a destination change state (internal ones never get here).
-    source, dest = transition.source, t.cast(str, transition.dest)
+    # Full names: a transition declared inside a compound state names states relative to it.
+    led = LastTransition(found.trigger, found.source, t.cast(str, found.dest))
 
-    def record(event_data: EventData) -> LastTransition | None:
+    def state_of(event_data: EventData) -> tuple[str, ...]:
+        return model_state_names(getattr(event_data.model, event_data.machine.model_attribute))
+
+    def record(event_data: EventData) -> tuple[LastTransition | None, tuple[str, ...]]:
         model = event_data.model
         previous = getattr(model, _LAST_TRANSITION, None)
         # Recorded before the state changes, so that receivers of the
         # transition's own signals already see it.
-        _remember(model, LastTransition(event_data.event.name, source, dest))
-        return t.cast(LastTransition | None, previous)
+        _remember(model, led)
+        return t.cast(LastTransition | None, previous), state_of(event_data)
 
-    def undo(event_data: EventData, previous: LastTransition | None) -> None:
-        # A callback raised: if the model never left the source, nothing led anywhere.
-        model = event_data.model
-        if model_state_names(getattr(model, event_data.machine.model_attribute)) == (source,):
-            _remember(model, previous)
+    def undo(event_data: EventData, before: tuple[LastTransition | None, tuple[str, ...]]) -> None:
+        # A callback raised: if the model never left where it was, nothing led anywhere.
+        previous, state = before
+        if state_of(event_data) == state:
+            _remember(event_data.model, previous)
 
     if inspect.iscoroutinefunction(change_state):
 
         async def change_state_async(event_data: EventData) -> t.Any:
-            previous = record(event_data)
+            before = record(event_data)
             try:
                 return await change_state(event_data)
             except BaseException:
-                undo(event_data, previous)
+                undo(event_data, before)
                 raise
 
         return change_state_async
 
     def change_state_sync(event_data: EventData) -> t.Any:
-        previous = record(event_data)
+        before = record(event_data)
         try:
             return change_state(event_data)
         except BaseException:
-            undo(event_data, previous)
+            undo(event_data, before)
             raise
 
     return change_state_sync
+
+
+def _record(found: CompiledTransition) -> None:
+    # Per transition object of this class's machine only: other
+    # classes' transitions keep transitions' own method.
+    found.transition._change_state = _recording_change_state(found)  # type: ignore[method-assign,assignment]
+
+
+def _record_made(trigger: str, transition: Transition) -> None:
+    _record(CompiledTransition(trigger, transition.source, transition.dest, transition))
 
 
 M = t.TypeVar("M", bound=type)
@@ -94,6 +111,10 @@ def remember_last_transitions(model_class: M) -> M:
     """Make instances of ``model_class`` remember the transition that led to their state.
 
     Use it as a class decorator; classes that do not ask pay nothing per trigger.
+    In a nested workflow, transitions declared inside compound states are
+    remembered too, under full state names; a transition into a compound state
+    keeps the dest it declares (``"review"`` while the model is in
+    ``"review_reading"``).
     A subclass has its own workflow: decorate each class whose instances you
     draw. Models with ``__slots__`` cannot remember (their diagrams show the
     current state only). Returns ``model_class``.
@@ -103,12 +124,13 @@ def remember_last_transitions(model_class: M) -> M:
         raise WorkflowLookupError(f"{model_class.__qualname__} declares no workflow")
     if machine in _recording:
         return model_class
-    for event in machine.events.values():
-        for transitions in event.transitions.values():
-            for transition in transitions:
-                # Per transition object of this class's machine only: other
-                # classes' transitions keep transitions' own method.
-                transition._change_state = _recording_change_state(transition)  # type: ignore[method-assign,assignment]
+    for found in compiled_transitions(machine):
+        if found.dest is not None:
+            _record(found)
+    for trigger, event in machine.events.items():
+        on_create = getattr(event.transitions, "on_create", None)
+        if on_create is not None:  # to_<state> transitions made on first use
+            on_create.append(functools.partial(_record_made, trigger))
     _recording.add(machine)
     return model_class
 

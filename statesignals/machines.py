@@ -41,6 +41,7 @@ from .bridge import core, diagrams, locking, nesting
 from .bridge.asyncio import AsyncMachineHooks
 from .bridge.nesting import NestedMachineHooks
 from .errors import StateSignalsError
+from .scope import ReceiverErrorPolicy
 
 _CT = t.TypeVar("_CT", bound=type)
 
@@ -119,6 +120,16 @@ class SignalingMixin(AsyncMachineHooks):
     (``"raise"``, the default, or ``"log"``), saying what happens when receivers raise.
     """
 
+    _locked: t.ClassVar[bool] = False
+    """Whether the machine is a ``LockedMachine``."""
+
+    def __init__(
+        self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
+    ) -> None:
+        super().__init__(*args, receiver_errors=receiver_errors, **kwargs)
+        if self._locked:
+            locking.prepare_locked_machine(self)
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         core.bind_next_methods(cls, core.CoreMachineHooks, *_WRAPPED)
@@ -127,9 +138,13 @@ class SignalingMixin(AsyncMachineHooks):
         cls.event_cls = signaling_class(cls, cls.event_cls, core.SignalingEvent)
         cls._asynchronous = issubclass(cls, AsyncMachine)
         cls._nested = issubclass(cls, HierarchicalMachine)
-        if cls._nested and not any("_payload" in vars(klass) for klass in _own_classes(cls)):
-            # Chosen once per class: a flat machine's signals never ask whether it nests.
-            cls._payload = NestedMachineHooks._nested_payload  # type: ignore[method-assign,assignment]
+        cls._locked = issubclass(cls, LockedMachine)
+        # Chosen once per class, so that no trigger asks whether its machine nests or awaits.
+        if cls._nested:
+            _choose(cls, "_payload", NestedMachineHooks._nested_payload)
+        if cls._nested and cls._asynchronous:
+            _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
+            _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)
 
     def add_states(self, *args: t.Any, **kwargs: t.Any) -> None:
         """``add_states`` as the wrapped class has it; state objects passed in (``State("A")``,
@@ -168,9 +183,12 @@ def _adopted_class(machine_cls: type, state_cls: type) -> type:
     return _ADOPTED[key]
 
 
-def _own_classes(cls: type) -> tuple[type, ...]:
-    """The classes of ``cls``'s MRO in front of :class:`SignalingMixin`."""
-    return cls.__mro__[: cls.__mro__.index(SignalingMixin)]
+def _choose(cls: type, name: str, hook: t.Callable[..., t.Any]) -> None:
+    """Make ``hook`` the ``name`` method of ``cls``, unless a class in front of
+    :class:`SignalingMixin` (``cls`` itself, or a signaling class it derives from)
+    already defines one."""
+    if not any(name in vars(klass) for klass in cls.__mro__[: cls.__mro__.index(SignalingMixin)]):
+        setattr(cls, name, hook)
 
 
 class SignalingCoreMachine(SignalingMixin, Machine):

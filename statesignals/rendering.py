@@ -15,7 +15,8 @@ from .errors import DiagramError
 ImageFormat = t.Literal["svg", "png"]
 
 INSTALL_HINT = (
-    "install the graphviz-pure wheel (pip install 'transitions-statesignals[render]') "
+    "install the graphviz-pure wheel, a dependency of transitions-statesignals "
+    "(pip install graphviz-pure), "
     "or Graphviz's dot program (https://graphviz.org/download/); "
     "DOT and Mermaid text need neither"
 )

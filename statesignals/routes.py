@@ -2,7 +2,9 @@
 of one model class (``Order.on_transition("ship")``, ``Order.on_enter("paid")``).
 
 Each (class, signal, trigger or state name) gets its own :class:`RouteSignal`, so a
-send costs the same however many receivers other transitions have. Senders ask
+send costs the same however many receivers other transitions have. The name
+:data:`EVERY` routes every trigger or state of the class (``Order.on_transition()``,
+``transition_completed.connect(r, sender=Order)``: see :class:`ModelSignal`). Senders ask
 :func:`targets` (which route signals fire for an instance of a class, base classes'
 first) and :func:`listens` (whether any of them has a receiver); both answers are
 cached per class.
@@ -22,12 +24,18 @@ from __future__ import annotations
 
 import collections.abc as c
 import threading
+import typing as t
 import weakref
 
-from .dispatch import WorkflowSignal
+from .dispatch import SignalNamespace, WorkflowSignal
+
+F = t.TypeVar("F", bound=c.Callable[..., t.Any])
 
 RouteKey = tuple[str, str]
 """(signal name, trigger or state name), e.g. ``("transition_completed", "ship")``."""
+
+EVERY = "*"
+"""The name in a :data:`RouteKey` for receivers of every trigger or state."""
 
 _lock = threading.RLock()
 # Per class id: the routes declared on that class itself.
@@ -101,10 +109,21 @@ def table(model_class: type) -> c.Mapping[RouteKey, tuple[RouteSignal, ...]]:
 
 def _table(model_class: type) -> dict[RouteKey, tuple[RouteSignal, ...]]:
     with _lock:
+        stored = _tables.get(id(model_class))
+        if stored is not None:  # another thread computed it while this one waited
+            return stored
+        declared = [
+            _declared[id(klass)]
+            for klass in reversed(model_class.__mro__)
+            if id(klass) in _declared
+        ]
         table: dict[RouteKey, tuple[RouteSignal, ...]] = {}
-        for klass in reversed(model_class.__mro__):
-            for key, signal in _declared.get(id(klass), {}).items():
-                table[key] = (*table.get(key, ()), signal)
+        for key in {key for routes in declared for key in routes}:
+            # Per class: the routes of this name, then those of every name.
+            names = dict.fromkeys((key, (key[0], EVERY)))
+            table[key] = tuple(
+                routes[name] for routes in declared for name in names if name in routes
+            )
         _tables[_track(model_class)] = table
         return table
 
@@ -113,16 +132,21 @@ def targets(model_class: type, signal_name: str, name: str) -> tuple[RouteSignal
     """The route signals that fire for an instance of ``model_class``.
 
     Routes of base classes come first, so a receiver connected on a parent class
-    runs before one connected on a subclass.
+    runs before one connected on a subclass; for one class, routes of ``name``
+    come before routes of :data:`EVERY` name.
     """
     table = _tables.get(id(model_class))
     if table is None:
         table = _table(model_class)
-    return table.get((signal_name, name), ())
+    return table.get((signal_name, name)) or table.get((signal_name, EVERY)) or ()
 
 
 def _listening_for(model_class: type) -> dict[str, frozenset[str]]:
     with _lock:
+        # Stored under this lock, which every connect takes to clear it: still fresh.
+        stored = _listening.get(id(model_class))
+        if stored is not None:
+            return stored
         names: dict[str, set[str]] = {}
         for klass in model_class.__mro__:
             for (signal_name, about), signal in _declared.get(id(klass), {}).items():
@@ -144,7 +168,7 @@ def listens(model_class: type, signal_name: str, name: str | None = None) -> boo
     if listening is None:
         listening = _listening_for(model_class)
     about_names = listening.get(signal_name)
-    return about_names is not None and (name is None or name in about_names)
+    return about_names is not None and (name is None or name in about_names or EVERY in about_names)
 
 
 def listened(signal: WorkflowSignal, model: object, name: str | None = None) -> bool:
@@ -153,6 +177,49 @@ def listened(signal: WorkflowSignal, model: object, name: str | None = None) -> 
     ``name`` narrows the per-class check to one trigger or state.
     """
     return bool(signal.receivers) or (bool(routed) and listens(type(model), signal.name, name))
+
+
+class ModelSignal(WorkflowSignal):
+    """A workflow signal, whose senders are models: a class as ``sender`` means every
+    instance of that class and of its subclasses (the :data:`EVERY` route)."""
+
+    def connect(self, receiver: F, sender: t.Any = WorkflowSignal.ANY, weak: bool = True) -> F:
+        """Connect ``receiver``, as :meth:`WorkflowSignal.connect`; a class as ``sender``
+        connects it to every instance of the class and its subclasses."""
+        if not isinstance(sender, type):
+            return super().connect(receiver, sender, weak)
+        # A workflow class refuses receivers its machine could never call.
+        vet = getattr(sender, "_vet_receiver", None)
+        if callable(vet):
+            vet(receiver, f"{self.name}.connect(..., sender={sender.__qualname__})")
+        return route(sender, self.name, EVERY).connect(receiver, weak=weak)
+
+    def disconnect(
+        self, receiver: c.Callable[..., t.Any], sender: t.Any = WorkflowSignal.ANY
+    ) -> None:
+        """Disconnect ``receiver`` from ``sender`` (a class: as connected with it), or
+        from every sender, classes included."""
+        if isinstance(sender, type):
+            signal = routes_of(sender).get((self.name, EVERY))
+            if signal is not None:
+                signal.disconnect(receiver)
+            return
+        super().disconnect(receiver, sender)
+        if sender is WorkflowSignal.ANY and routed:
+            with _lock:
+                signals = [
+                    routes[(self.name, EVERY)]
+                    for routes in _declared.values()
+                    if (self.name, EVERY) in routes
+                ]
+            for signal in signals:
+                signal.disconnect(receiver)
+
+
+class ModelSignalNamespace(SignalNamespace):
+    """The namespace of the workflow signals: its signals are :class:`ModelSignal`\\ s."""
+
+    signal_class = ModelSignal
 
 
 def routed_classes() -> list[type]:
@@ -174,6 +241,9 @@ def clear_routes() -> None:
 
 
 __all__ = [
+    "EVERY",
+    "ModelSignal",
+    "ModelSignalNamespace",
     "RouteKey",
     "RouteSignal",
     "clear_routes",

@@ -5,6 +5,11 @@ trigger is processed, the errors of its receivers (and of the receivers of any
 trigger fired from inside it) go into one :class:`PendingReceiverErrors`, opened
 by the outermost trigger; when that trigger returns they are raised as one
 :class:`~statesignals.ReceiverError`, or logged, as the machine's policy says.
+
+What a receiver raises that is not an error (``KeyboardInterrupt``,
+``SystemExit``, ``GeneratorExit``) is held the same way (:func:`hold_interrupt`):
+the transition finishes first, so the model is never left between two states,
+then the first of them is raised as it is, whatever the policy.
 """
 
 from __future__ import annotations
@@ -26,13 +31,13 @@ RECEIVER_ERROR_POLICIES: tuple[ReceiverErrorPolicy, ...] = ("raise", "log")
 _LOGGER = logging.getLogger("statesignals")
 
 
-def log_receiver_errors(errors: c.Iterable[Exception]) -> None:
+def log_receiver_errors(errors: c.Iterable[BaseException]) -> None:
     """Log each receiver error, with its traceback, on the ``statesignals`` logger."""
     for error in errors:
         _LOGGER.error("receiver raised %r", error, exc_info=error)
 
 
-class PendingReceiverErrors(list[Exception]):
+class PendingReceiverErrors(list[BaseException]):
     """The receiver errors of the trigger being processed, raised when it returns.
 
     Entering it makes it the current collection; if the block raises, the errors
@@ -55,7 +60,22 @@ class PendingReceiverErrors(list[Exception]):
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         pending_receiver_errors.reset(self._token)
         if error is not None:
+            winner = self.winner(error)
+            if winner is not error:
+                raise winner
+
+    def winner(self, error: BaseException) -> BaseException:
+        """What the trigger raises when it raised ``error`` itself: ``error``, unless a
+        receiver's interrupt is held and ``error`` is an ordinary exception (then the
+        interrupt, with ``error`` as its context). The receiver errors are logged."""
+        interrupt = next((held for held in self if not isinstance(held, Exception)), None)
+        if interrupt is None or not isinstance(error, Exception):
             self.log_beside(error)
+            return error
+        self.remove(interrupt)
+        self.log_beside(interrupt)
+        interrupt.__context__ = error
+        return interrupt
 
     def log_beside(self, error: BaseException) -> None:
         """Log the gathered errors, noting on ``error`` (which wins) that they were."""
@@ -97,13 +117,37 @@ def defer_receiver_errors(errors: t.Sequence[Exception], *, per_task: bool) -> N
         log_receiver_errors(list(errors))
 
 
-def surface_receiver_errors(errors: list[Exception], policy: ReceiverErrorPolicy) -> None:
-    """Raise ``errors`` as one :class:`~statesignals.ReceiverError`, or log them."""
+def hold_interrupt(interrupt: BaseException, *, per_task: bool) -> bool:
+    """Keep ``interrupt`` (raised by a receiver) until the outermost trigger returns.
+
+    False outside the processing of a trigger: there is nothing to finish first.
+    ``per_task`` as for :func:`defer_receiver_errors`.
+    """
+    pending = pending_receiver_errors.get()
+    if pending is None or (per_task and pending.owner is not current_task()):
+        return False
+    pending.append(interrupt)
+    return True
+
+
+def surface_receiver_errors(errors: list[BaseException], policy: ReceiverErrorPolicy) -> None:
+    """Raise ``errors`` as one :class:`~statesignals.ReceiverError`, or log them; a held
+    interrupt among them is raised itself, the errors logged beside it."""
+    failures = [error for error in errors if isinstance(error, Exception)]
+    if len(failures) < len(errors):
+        interrupt = next(error for error in errors if not isinstance(error, Exception))
+        if failures:
+            log_receiver_errors(failures)
+            interrupt.add_note(
+                f"{len(failures)} receiver error(s) of the same trigger were logged "
+                "on the 'statesignals' logger"
+            )
+        raise interrupt
     if policy == "log":
-        log_receiver_errors(errors)
+        log_receiver_errors(failures)
         return
-    count = "1 receiver" if len(errors) == 1 else f"{len(errors)} receivers"
-    raise ReceiverError(f"{count} raised while a trigger was processed", errors)
+    count = "1 receiver" if len(failures) == 1 else f"{len(failures)} receivers"
+    raise ReceiverError(f"{count} raised while a trigger was processed", failures)
 
 
 __all__ = [
@@ -112,6 +156,7 @@ __all__ = [
     "ReceiverErrorPolicy",
     "current_task",
     "defer_receiver_errors",
+    "hold_interrupt",
     "log_receiver_errors",
     "pending_receiver_errors",
     "surface_receiver_errors",

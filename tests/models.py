@@ -1,4 +1,4 @@
-"""Small workflow models that several test files draw, export or check."""
+"""Small workflow models that several test files use, draw, export, check or pickle."""
 
 from __future__ import annotations
 
@@ -50,3 +50,26 @@ class Tracked:
 
     def is_ready(self) -> bool:
         return True
+
+
+class Order(SignalingMachine):
+    """The order of the design: paid when funded, then shipped, or cancelled."""
+
+    states = ["pending", "paid", "shipped", "cancelled"]
+    initial = "pending"
+    transitions = [
+        {"trigger": "pay", "source": "pending", "dest": "paid", "conditions": "is_funded"},
+        {"trigger": "ship", "source": "paid", "dest": "shipped"},
+        {"trigger": "cancel", "source": ["pending", "paid"], "dest": "cancelled"},
+    ]
+
+    pay: Trigger
+    ship: Trigger
+    cancel: Trigger
+
+    def __init__(self, total: int = 0, paid: int = 0) -> None:
+        self.total = total
+        self.paid = paid
+
+    def is_funded(self) -> bool:
+        return self.paid >= self.total

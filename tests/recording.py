@@ -1,45 +1,72 @@
-"""A receiver that records every workflow signal, for tests that check what was sent."""
+"""Views of what a :class:`~statesignals.testing.SignalRecorder` recorded, in the shapes
+the tests compare (the recorder is the one way tests record signals)."""
 
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass, field
 
-from statesignals import signals
+from statesignals.testing import MARK, SignalRecorder
 
 
-@dataclass
-class SignalLog:
-    """Every signal sent while connected: (signal name, sender, payload)."""
+def names(recorder: SignalRecorder) -> list[str]:
+    """The name of each recorded signal, in order (marks left out)."""
+    return [recorded.signal for recorded in recorder.signals if recorded.signal != MARK]
 
-    sent: list[tuple[str, object, dict[str, t.Any]]] = field(default_factory=list)
-    receivers: dict[str, t.Callable[..., None]] = field(default_factory=dict)
 
-    def connect(self) -> SignalLog:
-        for name, signal in signals.items():
-            self.receivers[name] = self._receiver(name)
-            signal.connect(self.receivers[name], weak=False)
-        return self
+def payloads(recorder: SignalRecorder, signal_name: str | None = None) -> list[dict[str, t.Any]]:
+    """Each recorded payload (of ``signal_name`` only, if given), with its ``signal`` and
+    ``sender`` added."""
+    return [
+        {"signal": recorded.signal, "sender": recorded.sender, **recorded.payload}
+        for recorded in recorder.signals
+        if recorded.signal != MARK and signal_name in (None, recorded.signal)
+    ]
 
-    def disconnect(self) -> None:
-        for name, receiver in self.receivers.items():
-            signals[name].disconnect(receiver)
 
-    def _receiver(self, name: str) -> t.Callable[..., None]:
-        def record(sender: object, **payload: t.Any) -> None:
-            self.sent.append((name, sender, payload))
+def states(recorder: SignalRecorder) -> list[tuple[str, str]]:
+    """(signal name, state) of each state signal, in order."""
+    return [
+        (recorded.signal, recorded.payload["state"])
+        for recorded in recorder.signals
+        if recorded.signal != MARK and "state" in recorded.payload
+    ]
 
-        return record
 
-    def names(self) -> list[str]:
-        return [name for name, _, _ in self.sent]
+def entries(recorder: SignalRecorder, *, marks: bool = True) -> list[tuple[t.Any, ...]]:
+    """Each signal as (name, trigger, source, dest[, state][, reason, failed_conditions]),
+    and each mark as (label,), in order."""
+    found: list[tuple[t.Any, ...]] = []
+    for recorded in recorder.signals:
+        payload = recorded.payload
+        if recorded.signal == MARK:
+            if marks:
+                found.append((payload["label"],))
+            continue
+        entry: tuple[t.Any, ...] = (
+            recorded.signal,
+            payload["trigger"],
+            payload["source"],
+            payload["dest"],
+        )
+        if "state" in payload:
+            entry += (payload["state"],)
+        if recorded.signal == "transition_denied":
+            entry += (payload["reason"], payload["failed_conditions"])
+        found.append(entry)
+    return found
 
-    def states(self) -> list[tuple[str, str]]:
-        """(signal name, state) of each state signal, in order."""
-        return [(name, p["state"]) for name, _, p in self.sent if "state" in p]
 
-    def of(self, signal_name: str) -> list[dict[str, t.Any]]:
-        return [p for name, _, p in self.sent if name == signal_name]
+def recording() -> SignalRecorder:
+    """A recorder of every workflow signal, started (``stop()`` it when done)."""
+    recorder = SignalRecorder()
+    recorder.start()
+    return recorder
 
-    def clear(self) -> None:
-        self.sent.clear()
+
+def sent(recorder: SignalRecorder) -> list[tuple[str, object, dict[str, t.Any]]]:
+    """Each recorded signal as (name, sender, payload), in order (marks left out)."""
+    return [
+        (each.signal, each.sender, dict(each.payload))
+        for each in recorder.signals
+        if each.signal != MARK
+    ]

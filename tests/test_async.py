@@ -21,7 +21,8 @@ from statesignals import (
     state_exited,
     transition_completed,
 )
-from tests.recording import SignalLog
+from statesignals.testing import SignalRecorder
+from tests.recording import names, payloads, states
 
 
 class Job:
@@ -29,8 +30,8 @@ class Job:
 
 
 @pytest.fixture
-def log() -> SignalLog:
-    return SignalLog().connect()
+def log(signal_recorder: SignalRecorder) -> SignalRecorder:
+    return signal_recorder
 
 
 def job_machine(**options: t.Any) -> tuple[Job, SignalingAsyncMachine]:
@@ -60,13 +61,13 @@ def test_async_receivers_are_awaited_and_sync_receivers_called_in_connection_ord
     assert calls == ["called running", "awaited running"]
 
 
-def test_signals_interleave_with_async_callbacks_as_in_a_sync_machine(log: SignalLog) -> None:
+def test_signals_interleave_with_async_callbacks_as_in_a_sync_machine(log: SignalRecorder) -> None:
     order: list[str] = []
 
     def callback(name: str) -> t.Callable[[], t.Awaitable[None]]:
         async def run() -> None:
             await asyncio.sleep(0)
-            order.append(f"{name} after {len(log.sent)} signals")
+            order.append(f"{name} after {len(log.signals)} signals")
 
         return run
 
@@ -92,10 +93,10 @@ def test_signals_interleave_with_async_callbacks_as_in_a_sync_machine(log: Signa
         "after_state_change after 2 signals",
         "finalize_event after 3 signals",
     ]
-    assert log.names() == ["state_exited", "state_entered", "transition_completed"]
+    assert names(log) == ["state_exited", "state_entered", "transition_completed"]
 
 
-def test_every_refusing_async_guard_is_named_in_the_denial(log: SignalLog) -> None:
+def test_every_refusing_async_guard_is_named_in_the_denial(log: SignalRecorder) -> None:
     async def has_worker() -> bool:
         return False
 
@@ -116,21 +117,21 @@ def test_every_refusing_async_guard_is_named_in_the_denial(log: SignalLog) -> No
         initial="queued",
     )
     assert asyncio.run(job.start()) is False  # type: ignore[attr-defined]
-    [denied] = log.of("transition_denied")
+    [denied] = payloads(log, "transition_denied")
     assert denied["reason"] == "conditions"
     assert denied["failed_conditions"] == ["has_worker", "has_quota"]
 
 
-def test_an_invalid_async_trigger_is_denied_then_raised(log: SignalLog) -> None:
+def test_an_invalid_async_trigger_is_denied_then_raised(log: SignalRecorder) -> None:
     job, _ = job_machine()
     with pytest.raises(MachineError) as raised:
         asyncio.run(job.finish())  # type: ignore[attr-defined]
-    [denied] = log.of("transition_denied")
+    [denied] = payloads(log, "transition_denied")
     assert (denied["reason"], denied["error"]) == ("invalid_trigger", raised.value)
 
 
 def test_a_trigger_cancelled_by_a_newer_one_sends_no_completion_but_its_failure(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     started = asyncio.Event()
 
@@ -158,11 +159,11 @@ def test_a_trigger_cancelled_by_a_newer_one_sends_no_completion_but_its_failure(
 
     assert asyncio.run(scenario()) == (False, True)
     assert job.state == "cancelled"  # type: ignore[attr-defined]
-    assert [p["trigger"] for p in log.of("transition_completed")] == ["cancel"]
-    [failed] = log.of("transition_failed")
+    assert [p["trigger"] for p in payloads(log, "transition_completed")] == ["cancel"]
+    [failed] = payloads(log, "transition_failed")
     assert failed["trigger"] == "start"
     assert isinstance(failed["error"], asyncio.CancelledError)
-    assert log.names()[-1] == "transition_failed"
+    assert names(log)[-1] == "transition_failed"
 
 
 def test_receiver_errors_surface_in_the_task_whose_trigger_caused_them() -> None:
@@ -225,7 +226,7 @@ def test_a_sync_machine_with_an_async_receiver_fails_clearly_without_dropping_it
 
 
 def test_nested_async_machine_sends_full_names_and_one_completion_per_trigger(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     job = Job()
     SignalingHierarchicalAsyncMachine(
@@ -256,12 +257,12 @@ def test_nested_async_machine_sends_full_names_and_one_completion_per_trigger(
             await job.start()  # type: ignore[attr-defined]
 
     asyncio.run(scenario())
-    assert sorted(s for n, s in log.states() if n == "state_entered") == [
+    assert sorted(s for n, s in states(log) if n == "state_entered") == [
         "running_scan_idle",
         "running_upload_idle",
     ]
-    assert log.names().count("transition_completed") == 1
-    assert log.of("transition_denied")[0]["reason"] == "invalid_trigger"
+    assert names(log).count("transition_completed") == 1
+    assert payloads(log, "transition_denied")[0]["reason"] == "invalid_trigger"
 
 
 class Upload(SignalingMachine):
@@ -279,7 +280,7 @@ class Upload(SignalingMachine):
         return self.is_online
 
 
-def test_declared_async_triggers_return_coroutines_to_await(log: SignalLog) -> None:
+def test_declared_async_triggers_return_coroutines_to_await(log: SignalRecorder) -> None:
     upload = Upload()
 
     async def scenario() -> tuple[bool, bool, bool]:
@@ -290,7 +291,7 @@ def test_declared_async_triggers_return_coroutines_to_await(log: SignalLog) -> N
         return await may, await pending, await upload.trigger("to_queued")
 
     assert asyncio.run(scenario()) == (True, True, True)
-    assert [p["dest"] for p in log.of("transition_completed")] == ["sent", "queued"]
+    assert [p["dest"] for p in payloads(log, "transition_completed")] == ["sent", "queued"]
 
 
 def test_declared_async_denial_is_reported() -> None:
@@ -349,12 +350,12 @@ class Relay(SignalingMachine):
 
 
 def test_declared_queued_per_model_workflow_queues_triggers_of_each_instance(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     relay = Relay()
     assert asyncio.run(relay.step()) is True
     assert relay.state == "c"
     assert relay.trace == ["chain queues step in b", "chain returns in b"]
-    assert [p["dest"] for p in log.of("transition_completed")] == ["b", "c"]
+    assert [p["dest"] for p in payloads(log, "transition_completed")] == ["b", "c"]
     machine: t.Any = Relay.machine
     assert machine._transition_queue_dict == {}  # no queue kept once its events ran

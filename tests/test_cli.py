@@ -16,9 +16,9 @@ from examples.orders.models import Order
 from statesignals.cli import main
 
 ROOT = Path(__file__).parent.parent
-ORDER_FILE = ROOT / "examples" / "workflows" / "order.yaml"
-TICKET_FILE = ROOT / "examples" / "workflows" / "support_ticket.json"
-ORDER_RULES = "examples.workflows.rules:OrderRules"
+ORDER_FILE = ROOT / "statesignals" / "examples" / "order.yaml"
+TICKET_FILE = ROOT / "statesignals" / "examples" / "support_ticket.json"
+ORDER_RULES = "statesignals.examples:OrderRules"
 COMMAND = Path(sys.executable).parent / "statesignals"
 
 # A module the tests import by reference, as users name their own models.
@@ -120,9 +120,9 @@ def test_validate_reports_unreachable_states_and_dead_ends_with_exit_1(
 ) -> None:
     assert main(["validate", f"{models}:Order"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{models}:Order: state 'limbo' cannot be reached from the initial state 'pending'",
-        f"{models}:Order: state 'limbo' is a dead end: no transition leaves it and it is not "
-        "marked final",
+        f"{models}:Order: error: state 'limbo' cannot be reached from the initial state 'pending'",
+        f"{models}:Order: warning: state 'limbo' is a dead end: no transition leaves it and it "
+        "is not marked final",
     ]
     assert main(["validate", f"{models}:Clean"]) == 0
     assert capsys.readouterr().out == f"{models}:Clean: Clean is valid (2 states)\n"
@@ -134,10 +134,15 @@ def test_validate_a_file_with_the_base_class_its_guards_come_from(
     assert main(["validate", str(ORDER_FILE), "--base", ORDER_RULES]) == 0
     assert capsys.readouterr().out == f"{ORDER_FILE}: Order is valid (5 states)\n"
     assert main(["validate", str(ORDER_FILE)]) == 1
-    assert capsys.readouterr().out == (
-        f"{ORDER_FILE}: transitions[0].conditions: 'is_funded' is neither an attribute of "
-        "Order nor an importable 'module.function' path\n"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        f"{ORDER_FILE}: {path}: {name!r} is neither an attribute of Order nor an importable "
+        "'module.function' path"
+        for path, name in [
+            ("transitions[0].conditions", "is_funded"),
+            ("transitions[1].after", "send_reminder"),
+            ("transitions[2].unless", "is_on_hold"),
+        ]
+    ]
 
 
 def test_validate_reports_a_misspelt_state_at_its_path_in_the_file(
@@ -275,7 +280,8 @@ def test_without_a_renderer_the_command_says_what_to_install(
     assert main(["diagram", f"{models}:Order", "-o", str(tmp_path / "order.png")]) == 2
     assert capsys.readouterr().err == (
         "statesignals: error: rendering SVG or PNG needs a Graphviz renderer: install the "
-        "graphviz-pure wheel (pip install 'transitions-statesignals[render]') or Graphviz's dot "
-        "program (https://graphviz.org/download/); DOT and Mermaid text need neither\n"
+        "graphviz-pure wheel, a dependency of transitions-statesignals (pip install "
+        "graphviz-pure), or Graphviz's dot program (https://graphviz.org/download/); DOT and "
+        "Mermaid text need neither\n"
     )
     assert main(["diagram", f"{models}:Order", "-o", str(tmp_path / "order.mmd")]) == 0

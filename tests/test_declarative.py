@@ -11,30 +11,10 @@ import weakref
 import pytest
 from transitions import Machine, MachineError
 
-from statesignals import SignalingMachine, Trigger, WorkflowDefinitionError, transition_completed
-
-from .conftest import SignalLog
-
-
-class Order(SignalingMachine):
-    states = ["pending", "paid", "shipped", "cancelled"]
-    initial = "pending"
-    transitions = [
-        {"trigger": "pay", "source": "pending", "dest": "paid", "conditions": "is_funded"},
-        {"trigger": "ship", "source": "paid", "dest": "shipped"},
-        {"trigger": "cancel", "source": ["pending", "paid"], "dest": "cancelled"},
-    ]
-
-    pay: Trigger
-    ship: Trigger
-    cancel: Trigger
-
-    def __init__(self, total: int = 0, paid: int = 0) -> None:
-        self.total = total
-        self.paid = paid
-
-    def is_funded(self) -> bool:
-        return self.paid >= self.total
+from statesignals import SignalingMachine, WorkflowDefinitionError, transition_completed
+from statesignals.testing import SignalRecorder
+from tests.models import Order
+from tests.recording import entries
 
 
 def test_workflow_is_compiled_once_and_shared_by_every_instance() -> None:
@@ -226,14 +206,19 @@ class Escalation(SignalingMachine):
     transitions = [["escalate", Priority.LOW, Priority.HIGH]]
 
 
-def test_enum_states_are_declared_and_held_as_enum_members(signal_log: SignalLog) -> None:
+def test_enum_states_are_declared_and_held_as_enum_members(signal_recorder: SignalRecorder) -> None:
     ticket = Escalation()
 
     ticket.trigger("escalate")
 
     assert ticket.state is Priority.HIGH
     assert ticket.is_HIGH() is True  # type: ignore[attr-defined]
-    assert signal_log.signals_only()[-1] == ("transition_completed", "escalate", "LOW", "HIGH")
+    assert entries(signal_recorder, marks=False)[-1] == (
+        "transition_completed",
+        "escalate",
+        "LOW",
+        "HIGH",
+    )
 
 
 def test_instances_pickle_with_their_state() -> None:
@@ -272,3 +257,25 @@ def test_a_definition_error_leaves_no_class_behind() -> None:
             initial = "b"
 
     assert "Broken" not in locals()
+
+
+def test_is_state_accepts_allow_substates_as_transitions_does() -> None:
+    from statesignals import SignalingHierarchicalMachine
+
+    class Trip(SignalingMachine):
+        machine_cls = SignalingHierarchicalMachine
+        states = ["home", {"name": "away", "children": ["hotel", "beach"], "initial": "hotel"}]
+        initial = "home"
+        transitions = [["leave", "home", "away"]]
+
+    class Lamp(SignalingMachine):
+        states = ["off", "on"]
+        initial = "off"
+
+    trip = Trip()
+    trip.trigger("leave")
+    check: t.Any = trip
+    assert check.is_away(allow_substates=True)
+    assert not check.is_away()
+    assert check.is_away_hotel(allow_substates=True)
+    assert t.cast(t.Any, Lamp()).is_off(allow_substates=True)

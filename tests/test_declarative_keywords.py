@@ -15,7 +15,7 @@ from statesignals import (
     StateSignalsError,
     WorkflowDefinitionError,
 )
-from tests.recording import SignalLog
+from tests.recording import recording, states
 
 
 def test_a_declared_name_prefixes_machine_errors_as_the_imperative_machine_does() -> None:
@@ -43,15 +43,15 @@ def test_state_objects_are_accepted_in_states_and_send_their_signals() -> None:
         def note_left(self) -> None:
             left.append("open")
 
-    log = SignalLog().connect()
+    log = recording()
     try:
         ticket = Ticket()
         assert t.cast(t.Any, ticket).close()
     finally:
-        log.disconnect()
+        log.stop()
     assert ticket.state == "closed"
     assert left == ["open"]
-    assert log.states() == [("state_exited", "open"), ("state_entered", "closed")]
+    assert states(log) == [("state_exited", "open"), ("state_entered", "closed")]
 
 
 def test_nested_state_objects_are_accepted_in_states() -> None:

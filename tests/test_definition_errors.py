@@ -158,3 +158,46 @@ def test_machine_cls_must_be_a_signaling_machine() -> None:
 
 def test_plain_class_attribute_holding_the_state_is_rejected() -> None:
     assert_rejected("the class attribute 'state' holds the state", state="draft")
+
+
+def test_an_unknown_receiver_error_policy_names_the_users_class() -> None:
+    assert_rejected(
+        r"receiver_errors must be 'raise' or 'log', not 'ignore'", receiver_errors="ignore"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("after", 42), ("conditions", 42), ("before", object()), ("unless", [None])],
+)
+def test_a_transition_callback_that_is_neither_a_name_nor_callable_is_rejected(
+    field: str, value: t.Any
+) -> None:
+    error = assert_rejected(
+        rf"transitions\[0\] .*{field} .*is not a callable or the name of one",
+        transitions=[{"trigger": "publish", "source": "draft", "dest": "published", field: value}],
+    )
+    assert error.location == ("transitions", 0, field)
+
+
+@pytest.mark.parametrize("option", ["before_state_change", "after_state_change", "on_exception"])
+def test_a_machine_callback_option_that_is_not_callable_is_rejected(option: str) -> None:
+    assert_rejected(rf"{option} .*is not a callable or the name of one", **{option: object()})
+
+
+def test_a_state_callback_that_is_not_callable_is_rejected() -> None:
+    assert_rejected(
+        r"state 'published'.*on_enter .*is not a callable or the name of one",
+        states=["draft", {"name": "published", "on_enter": 42}],
+    )
+
+
+@pytest.mark.parametrize(
+    "attribute", ["machine", "workflow", "trigger", "__dict__", "__class__", "may_trigger"]
+)
+def test_a_model_attribute_that_the_model_needs_for_itself_is_rejected(attribute: str) -> None:
+    assert_rejected(
+        rf"model_attribute {attribute!r} ",
+        model_attribute=attribute,
+        transitions=[["publish", "draft", "published"]],
+    )

@@ -7,9 +7,9 @@ import typing as t
 import pytest
 from transitions import Machine, MachineError
 
-from statesignals import SignalingCoreMachine, SignalingMachine, transition_denied
-
-from .conftest import SignalLog
+from statesignals import GuardCallError, SignalingCoreMachine, SignalingMachine, transition_denied
+from statesignals.testing import SignalRecorder
+from tests.recording import entries, payloads
 
 
 class Order(SignalingMachine):
@@ -46,19 +46,21 @@ class Order(SignalingMachine):
         return self.admin
 
 
-def test_denied_signal_names_each_failed_condition(signal_log: SignalLog) -> None:
+def test_denied_signal_names_each_failed_condition(signal_recorder: SignalRecorder) -> None:
     order = Order()
 
     assert order.trigger("pay") is False
 
     assert order.state == "pending"
-    assert signal_log.signals_only() == [
+    assert entries(signal_recorder, marks=False) == [
         ("transition_denied", "pay", "pending", "pending", "conditions", ["is_funded"])
     ]
-    assert signal_log.payloads[-1]["error"] is None
+    assert payloads(signal_recorder)[-1]["error"] is None
 
 
-def test_guards_stop_at_the_first_refusal_as_transitions_does(signal_log: SignalLog) -> None:
+def test_guards_stop_at_the_first_refusal_as_transitions_does(
+    signal_recorder: SignalRecorder,
+) -> None:
     order = Order()
     order.state = "paid"
     order.packed = True
@@ -66,43 +68,47 @@ def test_guards_stop_at_the_first_refusal_as_transitions_does(signal_log: Signal
     assert order.trigger("ship") is False
 
     # has_address refused; is_blocked was never asked, exactly as in transitions.
-    assert signal_log.payloads[-1]["failed_conditions"] == ["has_address"]
+    assert payloads(signal_recorder)[-1]["failed_conditions"] == ["has_address"]
 
 
-def test_unless_guards_are_named_with_not(signal_log: SignalLog) -> None:
+def test_unless_guards_are_named_with_not(signal_recorder: SignalRecorder) -> None:
     order = Order()
     order.state = "paid"
     order.packed = order.address = order.blocked = True
 
     order.trigger("ship")
 
-    assert signal_log.payloads[-1]["failed_conditions"] == ["not is_blocked"]
+    assert payloads(signal_recorder)[-1]["failed_conditions"] == ["not is_blocked"]
 
 
-def test_each_refused_candidate_transition_contributes_its_guard(signal_log: SignalLog) -> None:
+def test_each_refused_candidate_transition_contributes_its_guard(
+    signal_recorder: SignalRecorder,
+) -> None:
     order = Order()
     order.blocked = True
 
     assert order.trigger("cancel") is False
 
-    assert signal_log.payloads[-1]["reason"] == "conditions"
-    assert signal_log.payloads[-1]["failed_conditions"] == ["not is_blocked", "is_admin"]
+    assert payloads(signal_recorder)[-1]["reason"] == "conditions"
+    assert payloads(signal_recorder)[-1]["failed_conditions"] == ["not is_blocked", "is_admin"]
 
 
-def test_a_later_candidate_that_passes_means_no_denial(signal_log: SignalLog) -> None:
+def test_a_later_candidate_that_passes_means_no_denial(signal_recorder: SignalRecorder) -> None:
     order = Order()
     order.blocked = order.admin = True
 
     assert order.trigger("cancel") is True
 
-    assert [entry[0] for entry in signal_log.signals_only()] == [
+    assert [entry[0] for entry in entries(signal_recorder, marks=False)] == [
         "state_exited",
         "state_entered",
         "transition_completed",
     ]
 
 
-def test_invalid_trigger_is_denied_and_still_raises_machine_error(signal_log: SignalLog) -> None:
+def test_invalid_trigger_is_denied_and_still_raises_machine_error(
+    signal_recorder: SignalRecorder,
+) -> None:
     order = Order()
     order.state = "shipped"
 
@@ -111,10 +117,10 @@ def test_invalid_trigger_is_denied_and_still_raises_machine_error(signal_log: Si
 
     assert "Can't trigger event pay from state shipped" in str(raised.value)
     assert "Order" in str(raised.value)
-    assert signal_log.signals_only() == [
+    assert entries(signal_recorder, marks=False) == [
         ("transition_denied", "pay", "shipped", "shipped", "invalid_trigger", [])
     ]
-    assert signal_log.payloads[-1]["error"] is raised.value
+    assert payloads(signal_recorder)[-1]["error"] is raised.value
 
 
 def test_invalid_trigger_raises_the_same_error_as_plain_transitions() -> None:
@@ -130,7 +136,7 @@ def test_invalid_trigger_raises_the_same_error_as_plain_transitions() -> None:
     assert str(signaling_error.value) == str(plain_error.value)
 
 
-def test_ignored_invalid_trigger_is_denied_without_raising(signal_log: SignalLog) -> None:
+def test_ignored_invalid_trigger_is_denied_without_raising(signal_recorder: SignalRecorder) -> None:
     class Lenient(SignalingMachine):
         states = ["a", "b"]
         initial = "a"
@@ -141,13 +147,13 @@ def test_ignored_invalid_trigger_is_denied_without_raising(signal_log: SignalLog
 
     assert model.trigger("go") is False
 
-    payload = signal_log.payloads[-1]
+    payload = payloads(signal_recorder)[-1]
     assert (payload["signal"], payload["reason"]) == ("transition_denied", "invalid_trigger")
     assert isinstance(payload["error"], MachineError)
     assert "Can't trigger event go from state a" in str(payload["error"])
 
 
-def test_state_level_ignore_invalid_triggers_is_honoured(signal_log: SignalLog) -> None:
+def test_state_level_ignore_invalid_triggers_is_honoured(signal_recorder: SignalRecorder) -> None:
     class PerState(SignalingMachine):
         states = [{"name": "quiet", "ignore_invalid_triggers": True}, "loud", "silent"]
         initial = "quiet"
@@ -161,14 +167,14 @@ def test_state_level_ignore_invalid_triggers_is_honoured(signal_log: SignalLog) 
 
     denials = [
         (p["source"], p["reason"])
-        for p in signal_log.payloads
+        for p in payloads(signal_recorder)
         if p["signal"] == "transition_denied"
     ]
     assert denials == [("quiet", "invalid_trigger"), ("silent", "invalid_trigger")]
 
 
 def test_queued_machine_reports_the_denial_when_the_event_is_processed(
-    signal_log: SignalLog,
+    signal_recorder: SignalRecorder,
 ) -> None:
     class Queued(SignalingMachine):
         states = ["a", "b", "c"]
@@ -181,15 +187,15 @@ def test_queued_machine_reports_the_denial_when_the_event_is_processed(
         ]
 
         def then_go_again(self) -> None:
-            signal_log.note("queued go")
+            signal_recorder.mark("queued go")
             # Processed after this transition finished, from state b: invalid.
             self.trigger("go")
-            signal_log.note("queued go returned")
+            signal_recorder.mark("queued go returned")
 
     model = Queued()
     model.trigger("go")
 
-    assert [entry[0] for entry in signal_log.entries] == [
+    assert [entry[0] for entry in entries(signal_recorder)] == [
         "state_exited",
         "state_entered",
         "queued go",
@@ -197,10 +203,10 @@ def test_queued_machine_reports_the_denial_when_the_event_is_processed(
         "transition_completed",
         "transition_denied",
     ]
-    assert signal_log.payloads[-1]["source"] == "b"
+    assert payloads(signal_recorder)[-1]["source"] == "b"
 
 
-def test_may_trigger_checks_send_no_signal(signal_log: SignalLog) -> None:
+def test_may_trigger_checks_send_no_signal(signal_recorder: SignalRecorder) -> None:
     order = Order()
 
     assert order.may_trigger("pay") is False
@@ -209,7 +215,7 @@ def test_may_trigger_checks_send_no_signal(signal_log: SignalLog) -> None:
     assert order.may_pay() is True  # type: ignore[attr-defined]
     assert order.may_trigger("ship") is False
 
-    assert signal_log.entries == []
+    assert entries(signal_recorder) == []
     assert order.state == "pending"
 
 
@@ -234,7 +240,7 @@ def test_on_denied_receiver_fires_only_for_its_trigger() -> None:
     assert denied == [("pay", "conditions"), ("pay", "invalid_trigger")]
 
 
-def test_denied_is_sent_after_finalize_event(signal_log: SignalLog) -> None:
+def test_denied_is_sent_after_finalize_event(signal_recorder: SignalRecorder) -> None:
     class Finalized(SignalingMachine):
         states = ["a", "b"]
         initial = "a"
@@ -245,14 +251,64 @@ def test_denied_is_sent_after_finalize_event(signal_log: SignalLog) -> None:
             return False
 
         def finalized(self) -> None:
-            signal_log.note("finalize_event")
+            signal_recorder.mark("finalize_event")
 
     Finalized().trigger("go")
 
-    assert [entry[0] for entry in signal_log.entries] == ["finalize_event", "transition_denied"]
+    assert [entry[0] for entry in entries(signal_recorder)] == [
+        "finalize_event",
+        "transition_denied",
+    ]
 
 
 def test_transition_denied_signal_is_exported_on_the_namespace() -> None:
     from statesignals import signals
 
     assert signals["transition_denied"] is transition_denied
+
+
+def test_a_callable_guard_that_cannot_take_the_trigger_arguments_names_guard_and_transition() -> (
+    None
+):
+    class Gate(SignalingMachine):
+        states = ["shut", "open"]
+        initial = "shut"
+        transitions = [
+            {"trigger": "lift", "source": "shut", "dest": "open", "conditions": lambda self: True}
+        ]
+
+    gate = Gate()
+    with pytest.raises(GuardCallError) as raised:
+        gate.trigger("lift")
+    message = str(raised.value)
+    assert "Gate" in message and "lift" in message and "shut -> open" in message
+    assert "<lambda>" in message and "trigger's arguments" in message
+    assert isinstance(raised.value, TypeError)
+    assert gate.state == "shut"
+
+
+def test_a_callable_guard_receives_the_trigger_arguments_and_its_own_errors_pass_through() -> None:
+    received: list[tuple[t.Any, ...]] = []
+
+    def enough(amount: int) -> bool:
+        received.append((amount,))
+        return amount > 10
+
+    def broken(amount: int) -> bool:
+        raise TypeError("inside the guard")
+
+    class Till(SignalingMachine):
+        states = ["open", "paid"]
+        initial = "open"
+        transitions = [
+            {"trigger": "pay", "source": "open", "dest": "paid", "conditions": enough},
+            {"trigger": "fail", "source": "open", "dest": "paid", "conditions": broken},
+        ]
+
+    till = Till()
+    assert not till.trigger("pay", 5)
+    assert till.trigger("pay", amount=20)
+    assert received == [(5,), (20,)]
+    with pytest.raises(TypeError, match="inside the guard") as raised:
+        Till().trigger("fail", 1)
+    assert not isinstance(raised.value, GuardCallError)

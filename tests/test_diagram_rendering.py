@@ -119,7 +119,7 @@ def test_without_any_renderer_the_error_says_what_to_install(
     with pytest.raises(DiagramError) as raised:
         diagram(Ticket).render(tmp_path / "ticket.svg")
     message = str(raised.value)
-    assert "pip install 'transitions-statesignals[render]'" in message
+    assert "(pip install graphviz-pure)" in message
     assert "Graphviz" in message
     assert not (tmp_path / "ticket.svg").exists()
     # Text formats need no renderer.

@@ -2,21 +2,25 @@
 
 The same workflow, callbacks and trigger sequence run on a plain ``transitions``
 machine, on a :class:`~statesignals.SignalingMachine` model and on a
-:class:`~statesignals.SignalingCoreMachine`. Return values, exceptions, states
-and the order of every callback must be identical; the signals must appear in
-that order exactly where the design puts them.
+:class:`~statesignals.SignalingCoreMachine`; and on ``transitions``' ``AsyncMachine``
+against an async declared model and a :class:`~statesignals.SignalingAsyncMachine`.
+Return values, exceptions, states and the order of every callback must be
+identical; the signals must appear in that order exactly where the design puts them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import typing as t
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from transitions import Machine, MachineError
+from transitions.extensions.asyncio import AsyncMachine
 
 from statesignals import (
+    SignalingAsyncMachine,
     SignalingCoreMachine,
     SignalingMachine,
     state_entered,
@@ -94,7 +98,11 @@ class SignaledRecorder(Recorder, SignalingMachine):
     finalize_event = OPTIONS["finalize_event"]
 
 
-def with_machine(machine_cls: type[Machine]) -> Recorder:
+class SignaledAsyncRecorder(SignaledRecorder):
+    machine_cls = SignalingAsyncMachine
+
+
+def with_machine(machine_cls: type[Machine], named: type = SignaledRecorder) -> Recorder:
     model = Recorder()
     # SignalingMachine names its machine after the model class: messages say it.
     machine_cls(
@@ -102,7 +110,7 @@ def with_machine(machine_cls: type[Machine]) -> Recorder:
         states=STATES,
         transitions=TRANSITIONS,
         initial="a",
-        name=SignaledRecorder.__qualname__,
+        name=named.__qualname__,
         **OPTIONS,
     )
     return model
@@ -139,13 +147,15 @@ Step = tuple[str, bool, bool, tuple[t.Any, ...], dict[str, t.Any]]
 """Trigger name, guard answers (allowed, blocked), and the trigger's arguments."""
 
 
-def run(model: Recorder, steps: list[Step]) -> list[t.Any]:
+def run(model: Recorder, steps: list[Step], awaited: bool = False) -> list[t.Any]:
     outcomes: list[t.Any] = []
     for trigger, permitted, stopped, args, kwargs in steps:
         model.permitted, model.stopped = permitted, stopped
         try:
             # The trigger method on the model, as users call it.
             returned = getattr(model, trigger)(*args, **kwargs)
+            if awaited:
+                returned = asyncio.run(returned)
             outcomes.append(("returned", returned, model.state))  # type: ignore[attr-defined]
         except (MachineError, RuntimeError) as error:
             outcomes.append(("raised", type(error).__name__, str(error), model.state))  # type: ignore[attr-defined]
@@ -224,10 +234,25 @@ def test_signaling_models_behave_as_raw_transitions_and_signal_in_order(
         assert model.log == expected_signals(raw.log, raw_outcomes)
 
 
-def run_logged(model: Recorder, steps: list[Step]) -> list[t.Any]:
+@settings(max_examples=100, deadline=None)
+@given(steps=steps_strategy)
+def test_async_signaling_models_behave_as_raw_async_transitions_and_signal_in_order(
+    steps: list[Step],
+) -> None:
+    raw = with_machine(AsyncMachine, SignaledAsyncRecorder)
+    raw_outcomes = run_logged(raw, steps, awaited=True)
+    signaling = with_machine(SignalingAsyncMachine, SignaledAsyncRecorder)
+    for model in (SignaledAsyncRecorder(), signaling):
+        outcomes = run_logged(model, steps, awaited=True)
+        assert outcomes == raw_outcomes
+        assert signal_free(model.log) == raw.log
+        assert model.log == expected_signals(raw.log, raw_outcomes)
+
+
+def run_logged(model: Recorder, steps: list[Step], awaited: bool = False) -> list[t.Any]:
     """Like :func:`run`, with each step's log opened by the trigger's name."""
     outcomes: list[t.Any] = []
     for step in steps:
         model.log.append(f"trigger {step[0]}")
-        outcomes.extend(run(model, [step]))
+        outcomes.extend(run(model, [step], awaited))
     return outcomes

@@ -31,7 +31,7 @@ def test_every_example_workflow_file_and_the_orders_class_get_an_svg() -> None:
     images = load_hook().example_diagrams()
     assert set(images) == {"order.svg", "support_ticket.svg", "orders-example.svg"}
     for name in ("order", "support_ticket"):
-        path = next((ROOT / "examples" / "workflows").glob(f"{name}.*"))
+        path = next((ROOT / "statesignals" / "examples").glob(f"{name}.*"))
         states = set(load_definition(path).state_names)
         assert states <= texts(images[f"{name}.svg"])
     assert set(Order.workflow.state_names) | {"Order"} <= texts(images["orders-example.svg"])

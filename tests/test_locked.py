@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import pickle
+import sys
 import threading
 import typing as t
 from collections import defaultdict
@@ -13,8 +16,10 @@ from statesignals import (
     SignalingLockedHierarchicalMachine,
     SignalingLockedMachine,
     SignalingMachine,
+    Trigger,
     transition_completed,
 )
+from statesignals.bridge.locking import MODEL_LOCK_ATTRIBUTE
 
 THREADS = 8
 TRIGGERS_PER_THREAD = 10_000
@@ -166,3 +171,85 @@ def test_locked_nested_machine_completes_once_per_trigger_under_contention(threa
         worker.join()
     assert sum(counts.values()) == threads * 1_000
     assert counts[id(totes[0])] == counts[id(totes[1])] == threads * 500
+
+
+class Courier(SignalingMachine):
+    """A declared locked workflow: one machine, one lock per instance."""
+
+    machine_cls = SignalingLockedMachine
+    states = CYCLE
+    initial = "received"
+    transitions = ADVANCE
+
+    advance: Trigger
+
+
+def test_a_receiver_waiting_for_another_instances_trigger_does_not_deadlock() -> None:
+    first, second = Courier(), Courier()
+    finished = threading.Event()
+
+    def advance_the_other() -> None:
+        second.advance()
+        finished.set()
+
+    def wait_for_the_other(sender: object, **payload: t.Any) -> None:
+        if sender is first:
+            threading.Thread(target=advance_the_other).start()
+            # With one lock per class the other trigger waits for this receiver.
+            finished.wait(timeout=10)
+
+    transition_completed.connect(wait_for_the_other)
+    first.advance()
+    assert finished.is_set()
+    assert (first.state, second.state) == ("picked", "picked")
+
+
+def test_declared_locked_triggers_of_one_instance_stay_serialized_under_contention() -> None:
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        couriers = [Courier() for _ in range(3)]
+        observed: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        overlapping: list[object] = []
+        inside: set[int] = set()
+
+        def receiver(sender: object, **payload: t.Any) -> None:
+            # Another thread inside the same instance's trigger would be a broken lock.
+            if id(sender) in inside:
+                overlapping.append(sender)
+            inside.add(id(sender))
+            observed[id(sender)].append((payload["source"], payload["dest"]))
+            inside.discard(id(sender))
+
+        transition_completed.connect(receiver)
+        barrier = threading.Barrier(6)
+
+        def work(offset: int) -> None:
+            barrier.wait()
+            for index in range(600):
+                couriers[(offset + index) % 3].advance()
+
+        workers = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert overlapping == []
+    for courier in couriers:
+        moves = observed[id(courier)]
+        assert len(moves) == 1_200
+        assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(moves))
+        assert courier.state == CYCLE[len(moves) % 3]
+
+
+def test_a_declared_locked_instance_pickles_and_copies_with_a_lock_of_its_own() -> None:
+    courier = Courier()
+    courier.advance()
+    for twin in (pickle.loads(pickle.dumps(courier)), copy.deepcopy(courier)):
+        assert twin.state == "picked"
+        assert twin.advance()
+        assert vars(twin)[MODEL_LOCK_ATTRIBUTE] is not vars(courier)[MODEL_LOCK_ATTRIBUTE]
+    machine = pickle.loads(pickle.dumps(Courier.machine))
+    assert machine._locks_per_model

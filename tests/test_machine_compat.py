@@ -12,8 +12,8 @@ from transitions import Machine, MachineError
 from transitions.core import State
 
 from statesignals import SignalingCoreMachine, SignalingMixin, transition_failed
-
-from .conftest import SignalLog
+from statesignals.testing import SignalRecorder
+from tests.recording import entries, payloads
 
 MACHINE_CLASSES = [Machine, SignalingCoreMachine]
 
@@ -165,7 +165,9 @@ def test_auto_and_ordered_transitions_are_added_as_in_transitions() -> None:
     assert plain[0] == ["b", "c", "a", "c"]
 
 
-def test_many_models_on_one_machine_transition_independently(signal_log: SignalLog) -> None:
+def test_many_models_on_one_machine_transition_independently(
+    signal_recorder: SignalRecorder,
+) -> None:
     models = [Model() for _ in range(5)]
     machine = SignalingCoreMachine(
         model=models, states=["a", "b"], initial="a", transitions=[["go", "a", "b"]]
@@ -174,16 +176,16 @@ def test_many_models_on_one_machine_transition_independently(signal_log: SignalL
     models[2].go()  # type: ignore[attr-defined]
 
     assert [m.state for m in models] == ["a", "a", "b", "a", "a"]  # type: ignore[attr-defined]
-    senders = {id(p["sender"]) for p in signal_log.payloads}
+    senders = {id(p["sender"]) for p in payloads(signal_recorder)}
     assert senders == {id(models[2])}
     models[2].to_a()  # type: ignore[attr-defined]
     assert machine.dispatch("go") is True
     assert [m.state for m in models] == ["b"] * 5  # type: ignore[attr-defined]
-    assert len({id(p["sender"]) for p in signal_log.payloads}) == 5
+    assert len({id(p["sender"]) for p in payloads(signal_recorder)}) == 5
 
 
 def test_callback_exception_propagates_and_sends_transition_failed(
-    signal_log: SignalLog,
+    signal_recorder: SignalRecorder,
 ) -> None:
     model = Model()
     SignalingCoreMachine(
@@ -197,9 +199,9 @@ def test_callback_exception_propagates_and_sends_transition_failed(
         model.go()  # type: ignore[attr-defined]
 
     assert model.state == "b"  # type: ignore[attr-defined]
-    names = [p["signal"] for p in signal_log.payloads]
+    names = [p["signal"] for p in payloads(signal_recorder)]
     assert names == ["state_exited", "state_entered", "transition_failed"]
-    assert isinstance(signal_log.payloads[-1]["error"], RuntimeError)
+    assert isinstance(payloads(signal_recorder)[-1]["error"], RuntimeError)
 
 
 def test_on_exception_handles_the_error_and_transition_failed_reports_it() -> None:
@@ -245,7 +247,9 @@ class Status(enum.Enum):
     DONE = 2
 
 
-def test_enum_states_keep_enum_values_and_signal_state_names(signal_log: SignalLog) -> None:
+def test_enum_states_keep_enum_values_and_signal_state_names(
+    signal_recorder: SignalRecorder,
+) -> None:
     model = Model()
     SignalingCoreMachine(
         model=model,
@@ -257,12 +261,12 @@ def test_enum_states_keep_enum_values_and_signal_state_names(signal_log: SignalL
     model.finish()  # type: ignore[attr-defined]
 
     assert model.state is Status.DONE  # type: ignore[attr-defined]
-    assert signal_log.signals_only() == [
+    assert entries(signal_recorder, marks=False) == [
         ("state_exited", "finish", "NEW", "DONE", "NEW"),
         ("state_entered", "finish", "NEW", "DONE", "DONE"),
         ("transition_completed", "finish", "NEW", "DONE"),
     ]
-    assert signal_log.payloads[-1]["event_data"].state.value is Status.DONE
+    assert payloads(signal_recorder)[-1]["event_data"].state.value is Status.DONE
 
 
 class PicklableModel:
@@ -273,7 +277,9 @@ class AuditedMachine(SignalingMixin, Machine):
     pass
 
 
-def test_machines_and_their_models_pickle_and_keep_signalling(signal_log: SignalLog) -> None:
+def test_machines_and_their_models_pickle_and_keep_signalling(
+    signal_recorder: SignalRecorder,
+) -> None:
     machine = AuditedMachine(states=["a", "b"], initial="a", transitions=[["go", "a", "b"]])
 
     copy = pickle.loads(pickle.dumps(machine))
@@ -281,7 +287,7 @@ def test_machines_and_their_models_pickle_and_keep_signalling(signal_log: Signal
 
     assert copy.state == "b"
     assert machine.state == "a"
-    assert signal_log.signals_only()[-1] == ("transition_completed", "go", "a", "b")
+    assert entries(signal_recorder, marks=False)[-1] == ("transition_completed", "go", "a", "b")
 
 
 class TaggedState(State):
@@ -294,7 +300,7 @@ class TaggedMachine(SignalingMixin, Machine):
     state_cls = TaggedState
 
 
-def test_mixin_composes_over_custom_state_classes(signal_log: SignalLog) -> None:
+def test_mixin_composes_over_custom_state_classes(signal_recorder: SignalRecorder) -> None:
     machine = TaggedMachine(
         states=["a", {"name": "b", "tags": ["billing"]}],
         initial="a",
@@ -303,7 +309,7 @@ def test_mixin_composes_over_custom_state_classes(signal_log: SignalLog) -> None
     machine.go()
 
     assert machine.get_state("b").tags == ["billing"]  # type: ignore[attr-defined]
-    assert [p["signal"] for p in signal_log.payloads] == [
+    assert [p["signal"] for p in payloads(signal_recorder)] == [
         "state_exited",
         "state_entered",
         "transition_completed",

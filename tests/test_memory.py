@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import tracemalloc
 import typing as t
 import weakref
 
 from statesignals import SignalingMachine, Trigger, state_entered, transition_completed
+from statesignals.dispatch import WorkflowSignal
 
 MODELS = 100_000
 
@@ -103,3 +105,53 @@ def test_class_keeps_no_reference_to_its_instances() -> None:
     refs = [weakref.ref(Parcel(number)) for number in range(1_000)]
     assert live(refs) == 0
     assert not any(isinstance(value, Parcel) for value in vars(Parcel).values())
+
+
+def counting_receiver(count: list[int]) -> t.Callable[..., None]:
+    """A closure per model, as the docs advise connecting strongly (weak=False)."""
+
+    def receive(sender: Parcel, **payload: t.Any) -> None:
+        count[0] += 1
+
+    return receive
+
+
+def test_strong_receivers_of_one_model_go_away_with_the_model() -> None:
+    # Scaled down from a million models, which left a million receivers (+594 MB).
+    models = 20_000
+    count = [0]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(models):
+            parcel = Parcel(number)
+            transition_completed.connect(counting_receiver(count), sender=parcel, weak=False)
+            parcel.ship()
+        del parcel
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert count == [models]
+    assert dict(transition_completed.receivers) == {}
+    assert transition_completed not in WorkflowSignal.connected
+    assert transition_completed._by_receiver == {}
+    assert not any(transition_completed._by_sender.values())
+    assert len(transition_completed._by_sender) <= 1  # blinker's bucket for any sender
+    assert kept / models < 16  # bytes per model: nothing of theirs is left
+
+
+def test_a_strong_receiver_disconnected_from_its_model_is_gone() -> None:
+    parcel = Parcel(1)
+    receive = counting_receiver([0])
+    transition_completed.connect(receive, sender=parcel, weak=False)
+    transition_completed.disconnect(receive, sender=parcel)
+    assert dict(transition_completed.receivers) == {}
+    assert transition_completed not in WorkflowSignal.connected
+    # A receiver still connected to another sender (or to every sender) stays.
+    other = Parcel(2)
+    transition_completed.connect(receive, sender=parcel, weak=False)
+    transition_completed.connect(receive, sender=other, weak=False)
+    transition_completed.disconnect(receive, sender=parcel)
+    assert list(transition_completed.receivers.values()) == [receive]
+    transition_completed.disconnect(receive)

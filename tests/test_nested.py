@@ -20,7 +20,8 @@ from statesignals import (
     WorkflowDefinitionError,
     transition_completed,
 )
-from tests.recording import SignalLog
+from statesignals.testing import SignalRecorder
+from tests.recording import names, payloads, states
 
 SHIPPING = {
     "name": "shipping",
@@ -41,8 +42,8 @@ class Parcel:
 
 
 @pytest.fixture
-def log() -> SignalLog:
-    return SignalLog().connect()
+def log(signal_recorder: SignalRecorder) -> SignalRecorder:
+    return signal_recorder
 
 
 def make_machine(**options: t.Any) -> tuple[Parcel, SignalingHierarchicalMachine]:
@@ -54,60 +55,60 @@ def make_machine(**options: t.Any) -> tuple[Parcel, SignalingHierarchicalMachine
     return parcel, machine
 
 
-def test_entering_a_compound_state_enters_each_level_outermost_first(log: SignalLog) -> None:
+def test_entering_a_compound_state_enters_each_level_outermost_first(log: SignalRecorder) -> None:
     parcel, _ = make_machine()
     parcel.ship()  # type: ignore[attr-defined]
-    assert log.states() == [
+    assert states(log) == [
         ("state_exited", "pending"),
         ("state_entered", "shipping"),
         ("state_entered", "shipping_packed"),
     ]
 
 
-def test_leaving_a_compound_state_exits_each_level_innermost_first(log: SignalLog) -> None:
+def test_leaving_a_compound_state_exits_each_level_innermost_first(log: SignalRecorder) -> None:
     parcel, _ = make_machine(initial="shipping_transit")
     parcel.deliver()  # type: ignore[attr-defined]
-    assert log.states() == [
+    assert states(log) == [
         ("state_exited", "shipping_transit"),
         ("state_exited", "shipping"),
         ("state_entered", "delivered"),
     ]
 
 
-def test_moving_between_siblings_leaves_the_parent_alone(log: SignalLog) -> None:
+def test_moving_between_siblings_leaves_the_parent_alone(log: SignalRecorder) -> None:
     parcel, _ = make_machine(initial="shipping")
     parcel.move()  # type: ignore[attr-defined]
-    assert log.states() == [
+    assert states(log) == [
         ("state_exited", "shipping_packed"),
         ("state_entered", "shipping_transit"),
     ]
 
 
 def test_completed_payload_names_full_source_and_dest_of_a_scoped_transition(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     parcel, _ = make_machine(initial="shipping")
     parcel.move()  # type: ignore[attr-defined]
-    [completed] = log.of("transition_completed")
+    [completed] = payloads(log, "transition_completed")
     assert (completed["source"], completed["dest"]) == ("shipping_packed", "shipping_transit")
-    exited = log.of("state_exited")[0]
+    exited = payloads(log, "state_exited")[0]
     assert (exited["source"], exited["dest"]) == ("shipping_packed", "shipping_transit")
 
 
-def test_transition_into_a_nested_state_from_the_root_names_it_in_full(log: SignalLog) -> None:
+def test_transition_into_a_nested_state_from_the_root_names_it_in_full(log: SignalRecorder) -> None:
     parcel, _ = make_machine(initial="delivered")
     parcel.reopen()  # type: ignore[attr-defined]
-    assert log.of("transition_completed")[0]["dest"] == "shipping_transit"
-    assert log.states()[-1] == ("state_entered", "shipping_transit")
+    assert payloads(log, "transition_completed")[0]["dest"] == "shipping_transit"
+    assert states(log)[-1] == ("state_entered", "shipping_transit")
 
 
-def test_signals_follow_the_state_callbacks_of_each_level(log: SignalLog) -> None:
+def test_signals_follow_the_state_callbacks_of_each_level(log: SignalRecorder) -> None:
     order: list[str] = []
     parcel, machine = make_machine(initial="shipping_transit")
     machine.on_exit("shipping_transit", lambda: order.append("on_exit transit"))
     machine.on_exit("shipping", lambda: order.append("on_exit shipping"))
     state_log = log
-    machine.on_enter("delivered", lambda: order.append(f"signals so far {len(state_log.sent)}"))
+    machine.on_enter("delivered", lambda: order.append(f"signals so far {len(state_log.signals)}"))
     parcel.deliver()  # type: ignore[attr-defined]
     assert order == ["on_exit transit", "on_exit shipping", "signals so far 2"]
 
@@ -132,25 +133,25 @@ def parallel_machine() -> tuple[Parcel, SignalingHierarchicalMachine]:
     return parcel, machine
 
 
-def test_entering_a_parallel_state_enters_every_region(log: SignalLog) -> None:
+def test_entering_a_parallel_state_enters_every_region(log: SignalRecorder) -> None:
     parcel, _ = parallel_machine()
     parcel.start()  # type: ignore[attr-defined]
-    assert sorted(state for _, state in log.states()[1:]) == [
+    assert sorted(state for _, state in states(log)[1:]) == [
         "busy",
         "busy_payment",
         "busy_payment_open",
         "busy_stock",
         "busy_stock_open",
     ]
-    assert log.states()[1] == ("state_entered", "busy")
+    assert states(log)[1] == ("state_entered", "busy")
 
 
-def test_leaving_a_parallel_state_exits_every_region_before_the_parent(log: SignalLog) -> None:
+def test_leaving_a_parallel_state_exits_every_region_before_the_parent(log: SignalRecorder) -> None:
     parcel, _ = parallel_machine()
     parcel.start()  # type: ignore[attr-defined]
     log.clear()
     parcel.finish()  # type: ignore[attr-defined]
-    exited = [state for name, state in log.states() if name == "state_exited"]
+    exited = [state for name, state in states(log) if name == "state_exited"]
     assert set(exited[:-1]) == {
         "busy_payment_open",
         "busy_payment",
@@ -161,70 +162,72 @@ def test_leaving_a_parallel_state_exits_every_region_before_the_parent(log: Sign
     assert exited.index("busy_payment_open") < exited.index("busy_payment")
 
 
-def test_a_trigger_that_moves_every_region_completes_once(log: SignalLog) -> None:
+def test_a_trigger_that_moves_every_region_completes_once(log: SignalRecorder) -> None:
     parcel, _ = parallel_machine()
     parcel.start()  # type: ignore[attr-defined]
     log.clear()
     assert parcel.settle()  # type: ignore[attr-defined]
     assert parcel.state == ["busy_payment_settled", "busy_stock_settled"]  # type: ignore[attr-defined]
-    assert log.names().count("transition_completed") == 1
-    assert log.names()[-1] == "transition_completed"
-    assert sorted(s for n, s in log.states() if n == "state_entered") == [
+    assert names(log).count("transition_completed") == 1
+    assert names(log)[-1] == "transition_completed"
+    assert sorted(s for n, s in states(log) if n == "state_entered") == [
         "busy_payment_settled",
         "busy_stock_settled",
     ]
 
 
-def test_completed_is_sent_before_finalize_event(log: SignalLog) -> None:
+def test_completed_is_sent_before_finalize_event(log: SignalRecorder) -> None:
     seen: list[list[str]] = []
-    parcel, _ = make_machine(finalize_event=lambda: seen.append(log.names()))
+    parcel, _ = make_machine(finalize_event=lambda: seen.append(names(log)))
     parcel.ship()  # type: ignore[attr-defined]
-    assert seen == [log.names()]
+    assert seen == [names(log)]
     assert seen[0][-1] == "transition_completed"
 
 
-def test_a_guard_refusing_inside_a_nested_state_is_denied_for_conditions(log: SignalLog) -> None:
+def test_a_guard_refusing_inside_a_nested_state_is_denied_for_conditions(
+    log: SignalRecorder,
+) -> None:
     parcel = Parcel()
     parcel.ready = lambda: False  # type: ignore[attr-defined]
     states = [{**SHIPPING, "transitions": [["move", "packed", "transit", "ready"]]}, "delivered"]
     SignalingHierarchicalMachine(parcel, states=states, initial="shipping")
     assert parcel.move() is False  # type: ignore[attr-defined]
-    [denied] = log.of("transition_denied")
+    [denied] = payloads(log, "transition_denied")
     assert denied["reason"] == "conditions"
     assert denied["failed_conditions"] == ["ready"]
     assert denied["source"] == denied["dest"] == "shipping_packed"
-    assert "transition_completed" not in log.names()
+    assert "transition_completed" not in names(log)
 
 
-def test_an_invalid_trigger_in_a_nested_machine_is_denied_then_raised(log: SignalLog) -> None:
+def test_an_invalid_trigger_in_a_nested_machine_is_denied_then_raised(log: SignalRecorder) -> None:
     parcel, _ = make_machine()
     with pytest.raises(MachineError) as raised:
         parcel.move()  # type: ignore[attr-defined]
-    [denied] = log.of("transition_denied")
+    [denied] = payloads(log, "transition_denied")
     assert denied["reason"] == "invalid_trigger"
     assert denied["error"] is raised.value
     assert denied["trigger"] == "move"
 
 
-def test_an_ignored_invalid_trigger_is_still_denied(log: SignalLog) -> None:
+def test_an_ignored_invalid_trigger_is_still_denied(log: SignalRecorder) -> None:
     parcel, _ = make_machine(ignore_invalid_triggers=True)
     assert parcel.move() is False  # type: ignore[attr-defined]
-    [denied] = log.of("transition_denied")
+    [denied] = payloads(log, "transition_denied")
     assert denied["reason"] == "invalid_trigger"
     assert isinstance(denied["error"], MachineError)
 
 
 def test_a_trigger_no_state_knows_raises_attribute_error_and_sends_nothing(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     parcel, _ = make_machine()
     with pytest.raises(AttributeError):
         parcel.trigger("explode")  # type: ignore[attr-defined]
-    assert log.sent == []
+    assert log.signals == []
 
 
 def test_a_failing_callback_in_a_nested_machine_reports_transition_failed(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     parcel, machine = make_machine()
 
@@ -234,22 +237,22 @@ def test_a_failing_callback_in_a_nested_machine_reports_transition_failed(
     machine.on_enter("shipping_packed", broken)
     with pytest.raises(RuntimeError):
         parcel.ship()  # type: ignore[attr-defined]
-    [failed] = log.of("transition_failed")
+    [failed] = payloads(log, "transition_failed")
     assert str(failed["error"]) == "label printer offline"
-    assert "transition_completed" not in log.names()
+    assert "transition_completed" not in names(log)
 
 
-def test_to_state_sends_exit_enter_and_completed(log: SignalLog) -> None:
+def test_to_state_sends_exit_enter_and_completed(log: SignalRecorder) -> None:
     parcel, _ = make_machine()
     parcel.to("shipping_transit")  # type: ignore[attr-defined]
-    assert log.names() == ["state_exited", "state_entered", "state_entered", "transition_completed"]
-    assert log.of("transition_completed")[0]["dest"] == "shipping_transit"
+    assert names(log) == ["state_exited", "state_entered", "state_entered", "transition_completed"]
+    assert payloads(log, "transition_completed")[0]["dest"] == "shipping_transit"
 
 
-def test_auto_transition_to_a_nested_state_is_signalled(log: SignalLog) -> None:
+def test_auto_transition_to_a_nested_state_is_signalled(log: SignalRecorder) -> None:
     parcel, _ = make_machine()
     parcel.to_shipping_transit()  # type: ignore[attr-defined]
-    [completed] = log.of("transition_completed")
+    [completed] = payloads(log, "transition_completed")
     assert (completed["trigger"], completed["dest"]) == ("to_shipping_transit", "shipping_transit")
 
 
@@ -261,7 +264,7 @@ class DottedMachine(SignalingHierarchicalMachine):
     state_cls = DottedState
 
 
-def test_state_names_use_the_machine_separator(log: SignalLog) -> None:
+def test_state_names_use_the_machine_separator(log: SignalRecorder) -> None:
     parcel = Parcel()
     DottedMachine(
         parcel,
@@ -270,11 +273,11 @@ def test_state_names_use_the_machine_separator(log: SignalLog) -> None:
         initial="pending",
     )
     parcel.ship()  # type: ignore[attr-defined]
-    assert log.states()[1:] == [
+    assert states(log)[1:] == [
         ("state_entered", "shipping"),
         ("state_entered", "shipping.in_transit"),
     ]
-    assert log.of("transition_completed")[0]["dest"] == "shipping.in_transit"
+    assert payloads(log, "transition_completed")[0]["dest"] == "shipping.in_transit"
 
 
 # The declarative side
@@ -301,7 +304,7 @@ def test_a_declared_nested_workflow_starts_in_the_initial_leaf() -> None:
     assert Parked().state == "shipping_packed"
 
 
-def test_declared_nested_triggers_move_instances_and_signal(log: SignalLog) -> None:
+def test_declared_nested_triggers_move_instances_and_signal(log: SignalRecorder) -> None:
     shipment = Shipment()
     assert vars(shipment) == {}  # the state is the class default until it changes
     assert shipment.ship() is True
@@ -309,7 +312,10 @@ def test_declared_nested_triggers_move_instances_and_signal(log: SignalLog) -> N
     assert shipment.state == "shipping_transit"
     assert shipment.is_shipping_transit()
     assert not shipment.may_move()
-    assert [p["dest"] for p in log.of("transition_completed")] == ["shipping", "shipping_transit"]
+    assert [p["dest"] for p in payloads(log, "transition_completed")] == [
+        "shipping",
+        "shipping_transit",
+    ]
     assert Shipment.machine.models == []
 
 
@@ -456,12 +462,12 @@ def test_receiver_errors_during_to_state_are_raised_once_it_returned() -> None:
     assert [str(error) for error in raised.value.exceptions] == ["no such depot"]
 
 
-def test_may_checks_in_a_nested_machine_send_nothing(log: SignalLog) -> None:
+def test_may_checks_in_a_nested_machine_send_nothing(log: SignalRecorder) -> None:
     parcel, _ = make_machine(initial="shipping")
     assert parcel.may_move() is True  # type: ignore[attr-defined]
     assert parcel.may_ship() is False  # type: ignore[attr-defined]
     assert Shipment().may_ship() is True
-    assert log.sent == []
+    assert log.signals == []
 
 
 class Leg(enum.Enum):
@@ -474,7 +480,7 @@ class Stage(enum.Enum):
     SHIPPING = Leg
 
 
-def test_nested_enum_states_signal_by_full_member_path(log: SignalLog) -> None:
+def test_nested_enum_states_signal_by_full_member_path(log: SignalRecorder) -> None:
     class EnumShipment(SignalingMachine):
         machine_cls = SignalingHierarchicalMachine
         states = Stage
@@ -487,12 +493,12 @@ def test_nested_enum_states_signal_by_full_member_path(log: SignalLog) -> None:
     shipment.ship()
     shipment.move()
     assert shipment.state is Leg.TRANSIT
-    assert [p["state"] for p in log.of("state_entered")] == [
+    assert [p["state"] for p in payloads(log, "state_entered")] == [
         "SHIPPING",
         "SHIPPING_PACKED",
         "SHIPPING_TRANSIT",
     ]
-    assert [(p["source"], p["dest"]) for p in log.of("transition_completed")] == [
+    assert [(p["source"], p["dest"]) for p in payloads(log, "transition_completed")] == [
         ("PENDING", "SHIPPING_PACKED"),
         ("SHIPPING_PACKED", "SHIPPING_TRANSIT"),
     ]
@@ -546,11 +552,8 @@ def test_state_signals_follow_the_state_callbacks_for_any_trigger_sequence(
     for name in machine.get_nested_state_names():
         machine.on_enter(name, functools.partial(callbacks.append, ("state_entered", name)))
         machine.on_exit(name, functools.partial(callbacks.append, ("state_exited", name)))
-    log = SignalLog().connect()
-    try:
+    with SignalRecorder() as log:
         moved = sum(bool(getattr(parcel, trigger)()) for trigger in triggers)
-    finally:
-        log.disconnect()
-    assert log.states() == callbacks
-    assert log.names().count("transition_completed") == moved
-    assert len(log.of("transition_denied")) == len(triggers) - moved
+    assert states(log) == callbacks
+    assert names(log).count("transition_completed") == moved
+    assert len(payloads(log, "transition_denied")) == len(triggers) - moved

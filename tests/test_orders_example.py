@@ -29,6 +29,7 @@ def shop_receivers() -> None:
     receivers.connect_receivers()
 
 
+# --8<-- [start:helpers]
 @pytest.fixture
 def store(tmp_path: Path) -> c.Iterator[Store]:
     with Store(tmp_path / "shop.sqlite3") as store:
@@ -43,6 +44,7 @@ def place(store: Store, lines: dict[str, int] | None = None, number: str = "A-1"
 
 def table(store: Store, sql: str, *parameters: object) -> list[tuple[object, ...]]:
     return [tuple(row) for row in store.connection.execute(sql, parameters)]
+    # --8<-- [end:helpers]
 
 
 def subjects(store: Store, number: str = "A-1") -> list[str]:

@@ -406,3 +406,80 @@ def test_sending_while_other_threads_connect_never_loses_a_receiver() -> None:
 
     assert errors == []
     assert sorted(calls) == sorted(f"r{index}" for index in range(200))
+
+
+def test_a_class_sender_receives_from_every_instance_of_the_class_and_its_subclasses() -> None:
+    calls: list[tuple[str, str]] = []
+
+    def heard(order: Order, **payload: t.Any) -> None:
+        calls.append((type(order).__name__, payload["trigger"]))
+
+    transition_completed.connect(heard, sender=Order)
+    Order().pay()
+    RushOrder().pay()
+    Quote().trigger("pay")
+    transition_completed.disconnect(heard, sender=Order)
+    Order().pay()
+    transition_completed.connect(heard, sender=RushOrder)
+    RushOrder().pay()
+    transition_completed.disconnect(heard)
+    RushOrder().pay()
+
+    assert calls == [("Order", "pay"), ("RushOrder", "pay"), ("RushOrder", "pay")]
+
+
+def test_on_transition_takes_several_triggers_or_none_for_all() -> None:
+    calls: list[str] = []
+
+    @Order.on_transition("pay", "ship")
+    def either(order: Order, trigger: str, **payload: t.Any) -> None:
+        calls.append(f"either {trigger}")
+
+    @Order.on_transition()
+    def every(order: Order, trigger: str, **payload: t.Any) -> None:
+        calls.append(f"every {trigger}")
+
+    order = Order()
+    order.pay()
+    order.ship()
+    order.trigger("to_pending")
+
+    assert calls == ["either pay", "every pay", "either ship", "every ship", "every to_pending"]
+    with pytest.raises(WorkflowLookupError, match="Order has no trigger 'refund'"):
+        Order.on_transition("pay", "refund")
+
+
+def test_on_enter_without_a_state_listens_to_every_state() -> None:
+    calls: list[str] = []
+
+    @Order.on_enter()
+    def entered(order: Order, state: str, **payload: t.Any) -> None:
+        calls.append(state)
+
+    order = Order()
+    order.pay()
+    order.ship()
+    assert calls == ["paid", "shipped"]
+
+
+@pytest.mark.parametrize("helper", ["on_transition", "on_denied", "on_enter", "on_exit"])
+def test_a_helper_used_without_parentheses_says_what_was_meant(helper: str) -> None:
+    def receiver(order: Order, **payload: t.Any) -> None:
+        pass
+
+    with pytest.raises(WorkflowLookupError) as raised:
+        getattr(Order, helper)(receiver)
+    message = str(raised.value)
+    assert f"@Order.{helper}(" in message and "without parentheses" in message
+    assert "0x" not in message
+
+
+def test_an_async_receiver_per_class_on_a_sync_workflow_fails_when_connected() -> None:
+    async def notify(order: Order, **payload: t.Any) -> None:
+        pass
+
+    with pytest.raises(AsyncReceiverError, match=r"notify.*Order.*synchronous"):
+        Order.on_enter("paid")(notify)
+    with pytest.raises(AsyncReceiverError, match=r"notify.*Order.*synchronous"):
+        transition_completed.connect(notify, sender=Order)
+    Order().pay()  # nothing was connected

@@ -28,7 +28,8 @@ from statesignals import (
     SignalingHierarchicalMachine,
     SignalingLockedMachine,
 )
-from tests.recording import SignalLog
+from statesignals.testing import SignalRecorder
+from tests.recording import recording, sent
 
 TRIGGERS = ("t0", "t1", "t2")
 OUTCOMES = ("transition_completed", "transition_denied", "transition_failed")
@@ -196,13 +197,13 @@ def configuration(value: str) -> set[str]:
     return {SEPARATOR.join(parts[: depth + 1]) for depth in range(len(parts))}
 
 
-def assert_consistent_history(log: SignalLog, model: Model, initial: str) -> None:
+def assert_consistent_history(log: SignalRecorder, model: Model, initial: str) -> None:
     active = configuration(initial)
     outcome_at: dict[int, int] = {}
     state_signals: list[tuple[int, int]] = []
-    sent = [(name, payload) for name, sender, payload in log.sent if sender is model]
-    told = [(name, payload.get("state", payload["trigger"])) for name, payload in sent]
-    for index, (name, payload) in enumerate(sent):
+    own = [(name, payload) for name, sender, payload in sent(log) if sender is model]
+    told = [(name, payload.get("state", payload["trigger"])) for name, payload in own]
+    for index, (name, payload) in enumerate(own):
         event = id(payload["event_data"])
         if name in OUTCOMES:
             assert event not in outcome_at, f"{index}: a second outcome for one trigger"
@@ -221,7 +222,7 @@ def assert_consistent_history(log: SignalLog, model: Model, initial: str) -> Non
             assert not children, f"{index}: {state} left before {children}"
             active.discard(state)
     for index, event in state_signals:
-        assert outcome_at.get(event, len(sent)) > index, f"{index}: sent after its outcome"
+        assert outcome_at.get(event, len(own)) > index, f"{index}: sent after its outcome"
     assert active == configuration(model.state), f"{told} ends in {active}, not {model.state}"
 
 
@@ -229,24 +230,24 @@ EXAMPLES = settings(max_examples=60, deadline=None)
 
 
 def check_sync(machine_cls: type[t.Any], workflow: Workflow) -> None:
-    log = SignalLog().connect()
+    log = recording()
     try:
         model, _ = build(machine_cls, workflow)
         initial = model.state
         drive(model, workflow)
     finally:
-        log.disconnect()
+        log.stop()
     assert_consistent_history(log, model, initial)
 
 
 def check_async(machine_cls: type[t.Any], workflow: Workflow) -> None:
-    log = SignalLog().connect()
+    log = recording()
     try:
         model, _ = build(machine_cls, workflow)
         initial = model.state
         asyncio.run(drive_async(model, workflow))
     finally:
-        log.disconnect()
+        log.stop()
     assert_consistent_history(log, model, initial)
 
 

@@ -6,9 +6,15 @@ import typing as t
 
 import pytest
 
-from statesignals import SignalingCoreMachine, SignalingMachine, state_entered, state_exited
-
-from .conftest import SignalLog
+from statesignals import (
+    SignalingCoreMachine,
+    SignalingMachine,
+    state_entered,
+    state_exited,
+    transition_completed,
+)
+from statesignals.testing import SignalRecorder
+from tests.recording import entries, payloads
 
 CALLBACKS = (
     "prepare_event",
@@ -28,11 +34,11 @@ CALLBACKS = (
 
 
 class Recorded:
-    """A model whose callbacks note their names in a SignalLog."""
+    """A model whose callbacks mark their names in a SignalRecorder."""
 
     state: str
 
-    def __init__(self, log: SignalLog) -> None:
+    def __init__(self, log: SignalRecorder) -> None:
         self.log = log
 
     def __getattr__(self, name: str) -> t.Any:
@@ -40,7 +46,7 @@ class Recorded:
             raise AttributeError(name)
 
         def callback(*args: t.Any, **kwargs: t.Any) -> bool:
-            self.log.note(name)
+            self.log.mark(name)
             return True
 
         return callback
@@ -75,15 +81,17 @@ def recorded_machine(model: Recorded, **options: t.Any) -> SignalingCoreMachine:
     )
 
 
-def test_successful_transition_interleaves_signals_with_callbacks(signal_log: SignalLog) -> None:
-    model = Recorded(signal_log)
+def test_successful_transition_interleaves_signals_with_callbacks(
+    signal_recorder: SignalRecorder,
+) -> None:
+    model = Recorded(signal_recorder)
     machine = recorded_machine(model)
     machine.on_exit_a("on_exit_a")
     machine.on_enter_b("on_enter_b")
 
     assert model.go() is True
 
-    assert signal_log.entries == [
+    assert entries(signal_recorder) == [
         ("prepare_event",),
         ("prepare",),
         ("condition",),
@@ -101,7 +109,7 @@ def test_successful_transition_interleaves_signals_with_callbacks(signal_log: Si
 
 
 def test_model_is_in_source_at_state_exited_and_in_dest_at_state_entered(
-    signal_log: SignalLog,
+    signal_recorder: SignalRecorder,
 ) -> None:
     seen: list[str] = []
 
@@ -120,42 +128,44 @@ def test_model_is_in_source_at_state_exited_and_in_dest_at_state_entered(
     assert seen == ["closed", "open"]
 
 
-def test_internal_transition_sends_only_transition_completed(signal_log: SignalLog) -> None:
-    model = Recorded(signal_log)
+def test_internal_transition_sends_only_transition_completed(
+    signal_recorder: SignalRecorder,
+) -> None:
+    model = Recorded(signal_recorder)
     recorded_machine(model)
     model.state = "b"
 
     assert model.stay() is True
 
-    assert signal_log.signals_only() == [("transition_completed", "stay", "b", "b")]
-    assert signal_log.payloads[-1]["internal"] is True
+    assert entries(signal_recorder, marks=False) == [("transition_completed", "stay", "b", "b")]
+    assert payloads(signal_recorder)[-1]["internal"] is True
 
 
 def test_reflexive_transition_sends_exit_then_enter_of_the_same_state(
-    signal_log: SignalLog,
+    signal_recorder: SignalRecorder,
 ) -> None:
-    model = Recorded(signal_log)
+    model = Recorded(signal_recorder)
     recorded_machine(model)
     model.state = "b"
 
     model.again()
 
-    assert signal_log.signals_only() == [
+    assert entries(signal_recorder, marks=False) == [
         ("state_exited", "again", "b", "b", "b"),
         ("state_entered", "again", "b", "b", "b"),
         ("transition_completed", "again", "b", "b"),
     ]
-    assert signal_log.payloads[-1]["internal"] is False
+    assert payloads(signal_recorder)[-1]["internal"] is False
 
 
-def test_final_state_callbacks_run_after_state_entered(signal_log: SignalLog) -> None:
-    model = Recorded(signal_log)
+def test_final_state_callbacks_run_after_state_entered(signal_recorder: SignalRecorder) -> None:
+    model = Recorded(signal_recorder)
     recorded_machine(model)
     model.state = "b"
 
     model.finish()
 
-    names = [entry[0] for entry in signal_log.entries]
+    names = [entry[0] for entry in entries(signal_recorder)]
     assert names == [
         "prepare_event",
         "before_state_change",
@@ -168,8 +178,8 @@ def test_final_state_callbacks_run_after_state_entered(signal_log: SignalLog) ->
     ]
 
 
-def test_payload_carries_trigger_states_model_machine_and_event_data(
-    signal_log: SignalLog,
+def test_payload_carries_trigger_states_machine_and_event_data(
+    signal_recorder: SignalRecorder,
 ) -> None:
     class Ticket(SignalingMachine):
         states = ["open", "closed"]
@@ -179,10 +189,10 @@ def test_payload_carries_trigger_states_model_machine_and_event_data(
     ticket = Ticket()
     ticket.trigger("close", "duplicate", by="alice")
 
-    completed = signal_log.payloads[-1]
+    completed = payloads(signal_recorder)[-1]
     assert completed["signal"] == "transition_completed"
     assert completed["sender"] is ticket
-    assert completed["model"] is ticket
+    assert "model" not in completed  # the sender is the model
     assert completed["machine"] is Ticket.machine
     assert (completed["trigger"], completed["source"], completed["dest"]) == (
         "close",
@@ -193,7 +203,7 @@ def test_payload_carries_trigger_states_model_machine_and_event_data(
     assert completed["event_data"].kwargs == {"by": "alice"}
 
 
-def test_wildcard_source_sends_the_actual_source(signal_log: SignalLog) -> None:
+def test_wildcard_source_sends_the_actual_source(signal_recorder: SignalRecorder) -> None:
     class Job(SignalingMachine):
         states = ["queued", "running", "failed"]
         initial = "queued"
@@ -203,7 +213,7 @@ def test_wildcard_source_sends_the_actual_source(signal_log: SignalLog) -> None:
     job.trigger("start")
     job.trigger("fail")
 
-    assert signal_log.signals_only()[-3:] == [
+    assert entries(signal_recorder, marks=False)[-3:] == [
         ("state_exited", "fail", "running", "failed", "running"),
         ("state_entered", "fail", "running", "failed", "failed"),
         ("transition_completed", "fail", "running", "failed"),
@@ -211,14 +221,33 @@ def test_wildcard_source_sends_the_actual_source(signal_log: SignalLog) -> None:
 
 
 @pytest.mark.parametrize("send_event", [False, True])
-def test_signals_do_not_depend_on_send_event(signal_log: SignalLog, send_event: bool) -> None:
-    model = Recorded(signal_log)
+def test_signals_do_not_depend_on_send_event(
+    signal_recorder: SignalRecorder, send_event: bool
+) -> None:
+    model = Recorded(signal_recorder)
     recorded_machine(model, send_event=send_event)
 
     model.go()
 
-    assert signal_log.signals_only() == [
+    assert entries(signal_recorder, marks=False) == [
         ("state_exited", "go", "a", "b", "a"),
         ("state_entered", "go", "a", "b", "b"),
         ("transition_completed", "go", "a", "b"),
     ]
+
+
+def test_a_receiver_may_name_its_first_parameter_model() -> None:
+    class Ticket(SignalingMachine):
+        states = ["open", "closed"]
+        initial = "open"
+        transitions = [["close", "open", "closed"]]
+
+    seen: list[object] = []
+
+    def receiver(model: object, **payload: t.Any) -> None:
+        seen.append(model)
+
+    transition_completed.connect(receiver)
+    ticket = Ticket()
+    ticket.trigger("close")
+    assert seen == [ticket]

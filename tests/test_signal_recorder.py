@@ -10,6 +10,7 @@ from statesignals.testing import (
     assert_denied,
     assert_signals,
     assert_transitioned,
+    disconnect_all,
 )
 
 
@@ -194,3 +195,40 @@ def test_assertions_use_the_innermost_recorder(signal_recorder):
     with SignalRecorder():
         assert_signals([])
     assert len(signal_recorder.signals) == 3
+
+
+def test_a_mark_shows_where_signals_fall_relative_to_the_callers_code():
+    ticket = Ticket("ann")
+    with SignalRecorder() as recorded:
+        recorded.mark("before assign")
+        ticket.assign()
+        recorded.mark("after assign")
+
+    recorded.assert_signals(
+        [
+            "mark before assign",
+            "state_exited open",
+            "state_entered assigned",
+            "transition_completed assign: open -> assigned",
+            "mark after assign",
+        ]
+    )
+    assert [signal.signal for signal in recorded.of(ticket)] == [
+        "state_exited",
+        "state_entered",
+        "transition_completed",
+    ]
+
+
+def test_disconnect_all_stops_recorders_and_per_class_receivers():
+    heard: list[str] = []
+    Ticket.on_transition("assign")(lambda sender, **payload: heard.append(payload["dest"]))
+    recorder = SignalRecorder()
+    recorder.start()
+
+    disconnect_all()
+    Ticket("ann").assign()
+
+    assert heard == []
+    assert recorder.signals == []
+    assert all(not signal.receivers for signal in signals.values())

@@ -15,21 +15,22 @@ from statesignals import (
     SignalingHierarchicalMachine,
     SignalingLockedMachine,
 )
-from tests.recording import SignalLog
+from statesignals.testing import SignalRecorder
+from tests.recording import payloads, recording, sent, states
 
 
 @pytest.fixture
-def log() -> t.Iterator[SignalLog]:
-    log = SignalLog().connect()
+def log() -> t.Iterator[SignalRecorder]:
+    log = recording()
     yield log
-    log.disconnect()
+    log.stop()
 
 
-def history(log: SignalLog) -> list[tuple[str, ...]]:
+def history(log: SignalRecorder) -> list[tuple[str, ...]]:
     """Each signal as (name, state or trigger)."""
     return [
         (name, payload["state"] if "state" in payload else payload["trigger"])
-        for name, _, payload in log.sent
+        for name, _, payload in sent(log)
     ]
 
 
@@ -41,7 +42,7 @@ class Model:
     "machine_cls", [SignalingCoreMachine, SignalingHierarchicalMachine, SignalingLockedMachine]
 )
 def test_states_passed_as_objects_send_state_signals(
-    machine_cls: type[t.Any], log: SignalLog
+    machine_cls: type[t.Any], log: SignalRecorder
 ) -> None:
     state_cls = NestedState if machine_cls is SignalingHierarchicalMachine else State
     left: list[str] = []
@@ -55,7 +56,7 @@ def test_states_passed_as_objects_send_state_signals(
     t.cast(t.Any, model).to_D()
     t.cast(t.Any, model).to_E()
     assert left == ["A"]
-    assert log.states() == [
+    assert states(log) == [
         ("state_exited", "A"),
         ("state_entered", "B"),
         ("state_exited", "B"),
@@ -66,7 +67,7 @@ def test_states_passed_as_objects_send_state_signals(
 
 
 def test_to_a_nested_state_names_the_source_and_the_dest_in_its_state_signals(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     model = Model()
     SignalingHierarchicalMachine(
@@ -75,7 +76,7 @@ def test_to_a_nested_state_names_the_source_and_the_dest_in_its_state_signals(
         initial="standing",
     )
     t.cast(t.Any, model).to("caffeinated_running")
-    assert [(n, p["state"], p["source"], p["dest"]) for n, _, p in log.sent if "state" in p] == [
+    assert [(n, p["state"], p["source"], p["dest"]) for n, _, p in sent(log) if "state" in p] == [
         ("state_exited", "standing", "standing", "caffeinated_running"),
         ("state_entered", "caffeinated", "standing", "caffeinated_running"),
         ("state_entered", "caffeinated_running", "standing", "caffeinated_running"),
@@ -83,7 +84,7 @@ def test_to_a_nested_state_names_the_source_and_the_dest_in_its_state_signals(
 
 
 def test_an_async_trigger_cancelled_in_on_enter_still_reports_the_state_it_entered(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     class Job:
         state: str
@@ -117,12 +118,12 @@ def test_an_async_trigger_cancelled_in_on_enter_still_reports_the_state_it_enter
         ("transition_completed", "stop"),
         ("transition_failed", "start"),
     ]
-    failed = log.of("transition_failed")[0]
+    failed = payloads(log, "transition_failed")[0]
     assert isinstance(failed["error"], asyncio.CancelledError)
 
 
 def test_a_trigger_fired_from_on_enter_is_signalled_after_the_state_it_leaves_was_entered(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     model = Model()
     machine = SignalingCoreMachine(
@@ -145,7 +146,7 @@ def test_a_trigger_fired_from_on_enter_is_signalled_after_the_state_it_leaves_wa
 
 
 def test_a_trigger_fired_from_a_parents_on_enter_is_signalled_after_parent_and_child(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     model = Model()
     machine = SignalingHierarchicalMachine(
@@ -172,7 +173,7 @@ def test_a_trigger_fired_from_a_parents_on_enter_is_signalled_after_parent_and_c
     "machine_cls", [SignalingCoreMachine, SignalingHierarchicalMachine, SignalingLockedMachine]
 )
 def test_a_raising_on_enter_still_reports_the_state_the_model_entered(
-    machine_cls: type[t.Any], log: SignalLog
+    machine_cls: type[t.Any], log: SignalRecorder
 ) -> None:
     model = Model()
     machine = machine_cls(
@@ -194,7 +195,7 @@ def test_a_raising_on_enter_still_reports_the_state_the_model_entered(
 
 
 def test_a_raising_async_on_enter_still_reports_the_state_the_model_entered(
-    log: SignalLog,
+    log: SignalRecorder,
 ) -> None:
     class Mail:
         state: str

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+ISOLATING_CONFTEST = Path(__file__).with_name("isolating_conftest.py")
 
 WORKFLOW = """
 from statesignals import SignalingMachine
@@ -123,5 +127,57 @@ def test_the_recorder_is_disconnected_after_each_test(user_project):
     )
 
     result = user_project.runpytest()
+
+    result.assert_outcomes(passed=2)
+
+
+def test_isolated_signals_disconnects_what_a_test_connected_before_the_next_test(user_project):
+    user_project.makepyfile(
+        test_door="""
+        from door import Door
+        from statesignals import signals, transition_completed
+
+        heard = []
+
+        def test_connecting(isolated_signals):
+            transition_completed.connect(lambda door, **payload: heard.append("global"), weak=False)
+            Door.on_transition("open")(lambda door, **payload: heard.append("per class"))
+            Door().open()
+            assert heard == ["global", "per class"]
+
+        def test_after_it():
+            heard.clear()
+            Door().open()
+            assert heard == []
+            assert not any(signal.receivers for signal in signals.values())
+        """
+    )
+
+    result = user_project.runpytest("-p", "no:randomly")
+
+    result.assert_outcomes(passed=2)
+
+
+def test_an_autouse_conftest_fixture_isolates_every_test(user_project):
+    user_project.makeconftest(ISOLATING_CONFTEST.read_text(encoding="utf-8"))
+    user_project.makepyfile(
+        test_door="""
+        from door import Door
+
+        heard = []
+
+        def test_connecting():
+            Door.on_enter("open")(lambda door, **payload: heard.append("entered"))
+            Door().open()
+            assert heard == ["entered"]
+
+        def test_after_it():
+            heard.clear()
+            Door().open()
+            assert heard == []
+        """
+    )
+
+    result = user_project.runpytest("-p", "no:randomly")
 
     result.assert_outcomes(passed=2)

@@ -23,15 +23,15 @@ from statesignals import (
     SignalingHierarchicalMachine,
     SignalingLockedMachine,
 )
-from tests.recording import SignalLog
+from statesignals.testing import SignalRecorder
 
 Trace = list[str]
 
 
 @pytest.fixture(autouse=True)
-def receivers_everywhere() -> SignalLog:
+def receivers_everywhere(signal_recorder: SignalRecorder) -> SignalRecorder:
     """Receivers on every signal, so the signaling side does all of its work."""
-    return SignalLog().connect()
+    return signal_recorder
 
 
 class Recorder:

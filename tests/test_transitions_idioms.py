@@ -16,7 +16,7 @@ from statesignals import (
     SignalingLockedMachine,
     transition_failed,
 )
-from tests.recording import SignalLog
+from tests.recording import names, payloads, recording
 
 MACHINES = [
     SignalingCoreMachine,
@@ -66,18 +66,18 @@ def test_an_on_exception_handler_that_deletes_the_error_returns_what_transitions
 ) -> None:
     plain = lump_on(machine_cls.__bases__[-1])
     expected = run(t.cast(t.Any, plain).to_gas())  # False; None for nested machines
-    log = SignalLog().connect() if listening else None
+    log = recording() if listening else None
     try:
         lump = lump_on(machine_cls)
         assert run(t.cast(t.Any, lump).to_gas()) is expected
     finally:
         if log is not None:
-            log.disconnect()
+            log.stop()
     assert lump.state == plain.state == "solid"
     if log is not None:
         # The failure is reported; the handler took its exception away.
-        assert log.names() == [transition_failed.name]
-        assert log.of(transition_failed.name)[0]["error"] is None
+        assert names(log) == [transition_failed.name]
+        assert payloads(log, transition_failed.name)[0]["error"] is None
 
 
 EXPECTED_REPR = {

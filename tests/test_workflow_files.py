@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from examples.workflows.rules import OrderRules, TicketRules
 from statesignals import (
     SignalingHierarchicalMachine,
     SignalingMachine,
@@ -20,10 +19,11 @@ from statesignals import (
     load_workflow,
     save_workflow,
 )
+from statesignals.examples import OrderRules, TicketRules
 from statesignals.files import workflow_schema
 from tests.models import Page
 
-EXAMPLES = Path(__file__).parent.parent / "examples" / "workflows"
+EXAMPLES = Path(__file__).parent.parent / "statesignals" / "examples"
 EXAMPLE_FILES = sorted(
     path for path in EXAMPLES.iterdir() if path.suffix in (".json", ".yaml", ".yml")
 )

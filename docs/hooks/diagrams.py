@@ -1,6 +1,6 @@
 """An MkDocs hook: the docs show diagrams of the example workflows, drawn at build time.
 
-Each example workflow (the files in ``examples/workflows/`` and the orders
+Each example workflow (the files in ``statesignals/examples/`` and the orders
 example's ``Order`` class) is rendered to SVG with ``statesignals.diagrams``
 and added to the site as ``workflow-diagrams/<name>.svg``, so that pages link
 to them like any image (``![Order](workflow-diagrams/order.svg)``) and the
@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
     from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW_FILES = ROOT / "examples" / "workflows"
+WORKFLOW_FILES = ROOT / "statesignals" / "examples"
 CLASSES = {"orders-example": "examples.orders.models:Order"}
 """Workflows declared in code, by the image name they get."""
 FOLDER = "workflow-diagrams"

@@ -16,6 +16,7 @@ it had entered (sent before the newer trigger's signals, see
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc as c
 import typing as t
 from collections import deque
@@ -38,7 +39,13 @@ from ..naming import state_name
 from ..routes import listened, listens, routed
 from ..scope import PendingReceiverErrors, current_task, pending_receiver_errors
 from ..signals import state_entered, state_exited, transition_completed
-from .core import ReprAsUpstream, bind_next_methods, completion, raised, record_refusal
+from .core import (
+    ReprAsUpstream,
+    bind_next_methods,
+    raise_if_guard_call_failed,
+    raised,
+    record_refusal,
+)
 from .diagrams import GraphStandIn, lacks_graph
 from .history import Entering, entering, overtaken, settle
 from .nesting import NestedMachineHooks, PlansEntering, record_transition_names
@@ -96,8 +103,12 @@ class SignalingAsyncCondition(ReprAsUpstream, AsyncCondition):
         bind_next_methods(cls, SignalingAsyncCondition, "check")
 
     async def check(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
-        if await self._next_check(event_data):
-            return True
+        try:
+            if await self._next_check(event_data):
+                return True
+        except TypeError as error:
+            raise_if_guard_call_failed(self, event_data, error)
+            raise
         record_refusal(event_data, self)
         return False
 
@@ -163,8 +174,12 @@ class SignalingAsyncEvent(ReprAsUpstream, AsyncEvent):
                 machine: SignalingMachineProtocol = event_data.machine
                 await machine._report_unsuccessful_async(event_data)
             raise
-        if not result and WorkflowSignal.connected:
-            machine = event_data.machine
+        if not WorkflowSignal.connected:
+            return result
+        machine = event_data.machine
+        if result:
+            machine._check_state_kept(event_data)
+        else:
             await machine._report_unsuccessful_async(event_data)
         return result
 
@@ -182,10 +197,7 @@ class SignalingNestedAsyncEvent(ReprAsUpstream, NestedAsyncEvent):
 
 
 class AsyncMachineHooks(NestedMachineHooks):
-    """The hooks of an asyncio machine: awaited sends, one receiver-error scope per task.
-
-    On a synchronous machine every method here hands over to the synchronous hooks.
-    """
+    """The hooks of an asyncio machine: awaited sends, one receiver-error scope per task."""
 
     _next_process_context: t.Callable[
         [t.Callable[[], t.Any], object], c.Coroutine[t.Any, t.Any, bool]
@@ -246,8 +258,9 @@ class AsyncMachineHooks(NestedMachineHooks):
     # Sending: the routing step of every machine, then awaited sends.
 
     async def _send_async(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         if entering:
             for entry in overtaken(event_data):
                 await self._send_entry_async(entry)
@@ -257,7 +270,13 @@ class AsyncMachineHooks(NestedMachineHooks):
             try:
                 await each.send_payload_async(model, payload)
             except ReceiverError as group:
-                self._defer_from(each, payload, group)
+                self._defer_from(each, model, payload, group)
+            except BaseException as interrupt:
+                # The task's own cancellation goes on at once, as transitions expects.
+                if isinstance(interrupt, (Exception, asyncio.CancelledError)):
+                    raise
+                if not self._hold_interrupt(interrupt):
+                    raise
 
     async def _send_entered_async(self, entry: Entering) -> None:
         if settle(entry):
@@ -268,28 +287,25 @@ class AsyncMachineHooks(NestedMachineHooks):
             await self._send_entry_async(entry)
 
     async def _send_entry_async(self, entry: Entering) -> None:
-        await self._send_async(state_entered, entry.name, entry.event_data, **entry.extra)
+        await self._send_async(state_entered, entry.name, entry.event_data, dict(entry.extra))
 
     async def _send_state_signal_async(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None:
         name = state_name(state)
-        await self._send_async(signal, name, event_data, state=name)
+        await self._send_async(signal, name, event_data, {"state": name})
 
     async def _send_completed_async(self, event_data: EventData) -> None:
-        trigger = event_data.event.name
-        await self._send_async(transition_completed, trigger, event_data, **completion(event_data))
+        transition = event_data.transition
+        extra = {"internal": transition is not None and transition.dest is None}
+        await self._send_async(transition_completed, event_data.event.name, event_data, extra)
 
     async def _report_unsuccessful_async(self, event_data: EventData) -> None:
         signal, extra = self._unsuccessful(event_data)
-        await self._send_async(signal, event_data.event.name, event_data, **extra)
+        await self._send_async(signal, event_data.event.name, event_data, extra)
 
-    # Nested asyncio machines.
-
-    def _trigger_event(self, event_data: EventData, trigger: str) -> t.Any:
-        if not self._asynchronous:
-            return NestedMachineHooks._trigger_event(self, event_data, trigger)
-        return self._trigger_event_async(event_data, trigger)
+    # Nested asyncio machines: the composition root makes these their _trigger_event
+    # and _trigger_event_nested.
 
     async def _trigger_event_async(self, event_data: EventData, trigger: str) -> t.Any:
         try:
@@ -302,14 +318,9 @@ class AsyncMachineHooks(NestedMachineHooks):
         await self._send_planned_async(event_data)
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)
+        elif WorkflowSignal.connected:
+            self._check_state_kept(event_data, restore=False)
         return result
-
-    def _trigger_event_nested(
-        self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
-    ) -> t.Any:
-        if not self._asynchronous:
-            return NestedMachineHooks._trigger_event_nested(self, event_data, trigger, _state_tree)
-        return self._trigger_event_nested_async(event_data, trigger, _state_tree)
 
     async def _trigger_event_nested_async(
         self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
@@ -325,7 +336,7 @@ class AsyncMachineHooks(NestedMachineHooks):
         found = self._unsuccessful_nested(event_data, trigger)
         if found is not None:
             event_data.event = self._named_event(event_data, trigger)
-            await self._send_async(found[0], trigger, event_data, **found[1])
+            await self._send_async(found[0], trigger, event_data, found[1])
 
 
 SIGNALING_VARIANTS: dict[type, type] = {

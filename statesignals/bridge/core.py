@@ -20,6 +20,7 @@ which payload) that synchronous and asynchronous sends share.
 from __future__ import annotations
 
 import functools
+import inspect
 import typing as t
 from collections import deque
 
@@ -34,7 +35,7 @@ from transitions.core import (
 )
 
 from ..dispatch import WorkflowSignal
-from ..errors import ReceiverError, WorkflowDefinitionError
+from ..errors import GuardCallError, ReceiverError, StateAttributeError, WorkflowDefinitionError
 from ..naming import condition_label, state_name
 from ..routes import listens, routed, targets
 from ..scope import (
@@ -42,6 +43,7 @@ from ..scope import (
     PendingReceiverErrors,
     ReceiverErrorPolicy,
     defer_receiver_errors,
+    hold_interrupt,
     pending_receiver_errors,
     surface_receiver_errors,
 )
@@ -154,8 +156,12 @@ class SignalingCondition(ReprAsUpstream, Condition):
         bind_next_methods(cls, SignalingCondition, "check")
 
     def check(self, event_data: EventData) -> bool:
-        if self._next_check(event_data):
-            return True
+        try:
+            if self._next_check(event_data):
+                return True
+        except TypeError as error:
+            raise_if_guard_call_failed(self, event_data, error)
+            raise
         record_refusal(event_data, self)
         return False
 
@@ -175,6 +181,38 @@ def raised(event_data: EventData) -> BaseException | None:
 def error_dismissed(event_data: EventData) -> bool:
     """Whether an ``on_exception`` handler deleted the error of a failed trigger."""
     return not hasattr(event_data, "error")
+
+
+def raise_if_guard_call_failed(
+    condition: Condition, event_data: EventData, error: TypeError
+) -> None:
+    """Raise :class:`GuardCallError` (from ``error``) if ``error`` says the guard cannot
+    take the arguments ``transitions`` passed; return if it came from inside the guard."""
+    machine = event_data.machine
+    try:
+        guard = machine.resolve_callable(condition.func, event_data)
+        passed = ((event_data,), {}) if machine.send_event else (event_data.args, event_data.kwargs)
+        inspect.signature(guard).bind(*passed[0], **passed[1])
+    except TypeError:
+        pass  # the call itself does not fit
+    except (ValueError, AttributeError):
+        return  # no signature to compare, or no such method
+    else:
+        return
+    transition = event_data.transition
+    moves = f" ({transition.source} -> {transition.dest})" if transition is not None else ""
+    what = (
+        "the EventData (send_event is set)"
+        if machine.send_event
+        else f"the trigger's arguments (here {len(tuple(event_data.args))} positional, "
+        f"{len(event_data.kwargs)} keyword), not the model"
+    )
+    raise GuardCallError(
+        f"{type(event_data.model).__qualname__}.{event_data.event.name}{moves}: guard "
+        f"{condition_label(condition)} cannot be called with what transitions passes a "
+        f"callable guard: {what}; name a method of the model instead, or accept those "
+        f"arguments ({error})"
+    ) from error
 
 
 def record_refusal(event_data: EventData, condition: Condition) -> None:
@@ -226,9 +264,18 @@ class SignalingEvent(ReprAsUpstream, Event):
                 machine: SignalingMachineProtocol = event_data.machine
                 machine._report_unsuccessful(event_data)
             raise
-        if not result and WorkflowSignal.connected:
-            machine = event_data.machine
-            machine._report_unsuccessful(event_data)
+        if WorkflowSignal.connected:
+            if not result:
+                machine = event_data.machine
+                machine._report_unsuccessful(event_data)
+            else:
+                # Written out: the state is in the instance's dict after nearly every trigger.
+                try:
+                    kept = event_data.machine.model_attribute in event_data.model.__dict__
+                except AttributeError:  # no __dict__: the state is in a slot
+                    kept = True
+                if not kept:
+                    event_data.machine._check_state_kept(event_data)
         return result
 
 
@@ -246,12 +293,6 @@ SIGNALING_VARIANTS: dict[type, type] = {
 Sending = tuple[tuple[WorkflowSignal, ...], dict[str, t.Any]]
 """The signals that reach a receiver, and the payload to send them."""
 _NOTHING: Sending = ((), {})
-
-
-def completion(event_data: EventData) -> dict[str, t.Any]:
-    """The extra payload of ``transition_completed``."""
-    transition = event_data.transition
-    return {"internal": transition is not None and transition.dest is None}
 
 
 def denial(
@@ -276,9 +317,10 @@ class CoreMachineHooks(_MachineBase):
         self, *args: t.Any, receiver_errors: ReceiverErrorPolicy = "raise", **kwargs: t.Any
     ) -> None:
         if receiver_errors not in RECEIVER_ERROR_POLICIES:
+            # A declared workflow's machine is named after the model class.
+            owner = kwargs.get("name") or type(self).__qualname__
             raise WorkflowDefinitionError(
-                f"{type(self).__qualname__}: receiver_errors must be 'raise' or 'log', "
-                f"not {receiver_errors!r}"
+                f"{owner}: receiver_errors must be 'raise' or 'log', not {receiver_errors!r}"
             )
         self.receiver_errors = receiver_errors
         super().__init__(*args, **kwargs)
@@ -298,8 +340,10 @@ class CoreMachineHooks(_MachineBase):
         try:
             result = self._next__process(trigger)
         except BaseException as error:
-            pending.log_beside(error)
-            raise
+            winner = pending.winner(error)
+            if winner is error:
+                raise
+            raise winner from error
         finally:
             pending_receiver_errors.reset(token)
         if pending:
@@ -351,8 +395,45 @@ class CoreMachineHooks(_MachineBase):
     def _defer_receiver_errors(self, errors: t.Sequence[Exception]) -> None:
         defer_receiver_errors(errors, per_task=self._asynchronous)
 
-    def _surface_receiver_errors(self, errors: list[Exception]) -> None:
+    def _hold_interrupt(self, interrupt: BaseException) -> bool:
+        """Keep ``interrupt`` (raised by a receiver) until the outermost trigger returns;
+        False outside the processing of a trigger."""
+        return hold_interrupt(interrupt, per_task=self._asynchronous)
+
+    def _surface_receiver_errors(self, errors: list[BaseException]) -> None:
         surface_receiver_errors(errors, self.receiver_errors)
+
+    def _check_state_kept(self, event_data: EventData, restore: bool = True) -> None:
+        """Raise :class:`StateAttributeError` if the trigger left the model without its
+        state attribute, setting it back first (``restore``) to the transition's dest.
+
+        Only receivers run while signals have any, so only then is it checked. A
+        model of a declared workflow would read the initial state from its class.
+        """
+        attribute = self.model_attribute
+        stored = getattr(event_data.model, "__dict__", None)
+        if stored is None or attribute in stored:
+            return  # the common case, first: this runs after every trigger while receivers exist
+        transition = event_data.transition
+        if transition is None or transition.dest is None:
+            return  # an internal transition sets no state
+        declared = inspect.getattr_static(type(event_data.model), attribute, None)
+        if hasattr(declared, "__set__"):
+            return  # held by a descriptor (a mapped column, a property), not the instance
+        model = event_data.model
+        where = (
+            f"{type(model).__qualname__}.{event_data.event.name} "
+            f"({transition.source} -> {transition.dest})"
+        )
+        if restore:
+            self.set_state(transition.dest, model)
+            outcome = f"it is set back to {transition.dest!r}"
+        else:
+            outcome = f"the model now reads {getattr(model, attribute, None)!r}"
+        raise StateAttributeError(
+            f"{where}: the model's {attribute!r} attribute was deleted while the trigger "
+            f"ran (by a receiver or a callback); {outcome}"
+        )
 
     # Routing: which signals reach a receiver, and with which payload.
 
@@ -369,7 +450,6 @@ class CoreMachineHooks(_MachineBase):
             "trigger": event_data.event.name,
             "source": source,
             "dest": dest,
-            "model": event_data.model,
             "machine": self,
             "event_data": event_data,
         }
@@ -392,24 +472,32 @@ class CoreMachineHooks(_MachineBase):
         return sending, payload
 
     def _send(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, **extra: t.Any
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
         if entering:
             for entry in overtaken(event_data):
                 self._send_entry(entry)
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:
             try:
                 each.send_payload(model, payload)
             except ReceiverError as group:
-                self._defer_from(each, payload, group)
+                self._defer_from(each, model, payload, group)
+            except BaseException as interrupt:
+                if isinstance(interrupt, Exception) or not self._hold_interrupt(interrupt):
+                    raise
 
     def _defer_from(
-        self, signal: WorkflowSignal, payload: dict[str, t.Any], group: ReceiverError
+        self,
+        signal: WorkflowSignal,
+        model: object,
+        payload: dict[str, t.Any],
+        group: ReceiverError,
     ) -> None:
         where = (
-            f"{type(payload['model']).__qualname__} {payload['trigger']} "
+            f"{type(model).__qualname__} {payload['trigger']} "
             f"({payload['source']} -> {payload['dest']})"
         )
         for error in group.exceptions:
@@ -435,18 +523,18 @@ class CoreMachineHooks(_MachineBase):
             self._send_entry(entry)
 
     def _send_entry(self, entry: Entering) -> None:
-        self._send(state_entered, entry.name, entry.event_data, **entry.extra)
+        self._send(state_entered, entry.name, entry.event_data, dict(entry.extra))
 
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None:
         name = state_name(state)
-        self._send(signal, name, event_data, state=name)
+        self._send(signal, name, event_data, {"state": name})
 
     def _send_completed(self, event_data: EventData) -> None:
-        self._send(
-            transition_completed, event_data.event.name, event_data, **completion(event_data)
-        )
+        transition = event_data.transition
+        extra = {"internal": transition is not None and transition.dest is None}
+        self._send(transition_completed, event_data.event.name, event_data, extra)
 
     def _unsuccessful(self, event_data: EventData) -> tuple[WorkflowSignal, dict[str, t.Any]]:
         """Which signal reports an unsuccessful flat trigger, and its extra payload."""
@@ -471,7 +559,7 @@ class CoreMachineHooks(_MachineBase):
     def _report_unsuccessful(self, event_data: EventData) -> None:
         """Send ``transition_denied`` or ``transition_failed`` for an unsuccessful trigger."""
         signal, extra = self._unsuccessful(event_data)
-        self._send(signal, event_data.event.name, event_data, **extra)
+        self._send(signal, event_data.event.name, event_data, extra)
 
 
 __all__ = [
@@ -484,9 +572,9 @@ __all__ = [
     "SignalingState",
     "SignalingTransition",
     "bind_next_methods",
-    "completion",
     "denial",
     "error_dismissed",
+    "raise_if_guard_call_failed",
     "raised",
     "record_refusal",
     "upstream_class_name",

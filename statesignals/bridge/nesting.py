@@ -132,6 +132,8 @@ class NestedMachineHooks(CoreMachineHooks):
         self._send_planned(event_data)
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
+        elif WorkflowSignal.connected:
+            self._check_state_kept(event_data, restore=False)
         return result
 
     def _plan_entering(
@@ -243,7 +245,7 @@ class NestedMachineHooks(CoreMachineHooks):
         found = self._unsuccessful_nested(event_data, trigger)
         if found is not None:
             event_data.event = self._named_event(event_data, trigger)
-            self._send(found[0], trigger, event_data, **found[1])
+            self._send(found[0], trigger, event_data, found[1])
 
     def _named_event(self, event_data: EventData, trigger: str) -> Event:
         # A trigger that no region accepted leaves event_data.event unset.

@@ -19,6 +19,8 @@ from .history import Entering
 class SignalingMachineProtocol(t.Protocol):
     """The machine side of the bridge: the hooks its State/Transition/Event classes call."""
 
+    model_attribute: str
+
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None: ...
@@ -36,6 +38,8 @@ class SignalingMachineProtocol(t.Protocol):
     def _send_completed(self, event_data: EventData) -> None: ...
 
     def _report_unsuccessful(self, event_data: EventData) -> None: ...
+
+    def _check_state_kept(self, event_data: EventData, restore: bool = True) -> None: ...
 
     def _outermost(self, run: c.Callable[[], bool]) -> bool: ...
 

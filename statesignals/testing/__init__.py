@@ -31,12 +31,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from transitions import Machine
+from transitions.extensions.nesting import NestedState
 
+from ..compiled import CompiledTransition, compiled_transitions, separator, state_names
 from ..dispatch import SignalNamespace, WorkflowSignal
 from ..errors import StateSignalsError, WorkflowLookupError
-from ..naming import condition_label, state_name
+from ..naming import condition_label, model_state_name, state_name
 from ..routes import clear_routes
 from ..signals import signals as workflow_signals
+from ..signals import transition_committed, transition_flushed
 
 Model = t.TypeVar("Model")
 StateName = str | Enum
@@ -65,9 +68,12 @@ class RecordedSignal:
         ``transition_completed pay: pending -> paid``,
         ``transition_denied ship: invalid_trigger``,
         ``transition_denied pay: conditions [payment_covers_total]``,
-        ``transition_failed pack: ValueError: no box``.
+        ``transition_failed pack: ValueError: no box``; a :meth:`SignalRecorder.mark`
+        is ``mark <label>``.
         """
         payload = self.payload
+        if self.signal == MARK:
+            return f"{MARK} {payload['label']}"
         if "state" in payload:
             return f"{self.signal} {payload['state']}"
         head = f"{self.signal} {self.trigger}"
@@ -84,6 +90,9 @@ class RecordedSignal:
     def __str__(self) -> str:
         return self.describe()
 
+
+MARK = "mark"
+"""The ``signal`` of a :class:`RecordedSignal` that :meth:`SignalRecorder.mark` added."""
 
 _active_recorders: list[SignalRecorder] = []
 
@@ -140,6 +149,12 @@ class SignalRecorder:
     def clear(self) -> None:
         """Forget what was recorded so far (after a test's arrange steps, say)."""
         self.signals.clear()
+
+    def mark(self, label: str) -> None:
+        """Record ``label`` at this point of the sequence (from a callback, say), to check
+        where signals fall relative to your own code: ``assert_signals`` shows it as
+        ``mark <label>``. Marks have no sender, so :meth:`of` leaves them out."""
+        self.signals.append(RecordedSignal(MARK, None, {"label": label}))
 
     def of(self, model: object) -> list[RecordedSignal]:
         """The signals ``model`` sent, in order."""
@@ -279,7 +294,7 @@ def disconnect_all() -> None:
     """
     for recorder in reversed(_active_recorders):
         recorder.stop()
-    for signal in workflow_signals.values():
+    for signal in (*workflow_signals.values(), transition_committed, transition_flushed):
         t.cast(WorkflowSignal, signal).disconnect_all()
     clear_routes()
 
@@ -360,7 +375,7 @@ class WorkflowPath:
         return model
 
     def _state_of(self, model: object) -> str:
-        return state_name(getattr(model, self.model_attribute))
+        return model_state_name(getattr(model, self.model_attribute))
 
     def _fail(self, message: str) -> t.NoReturn:
         __tracebackhide__ = True
@@ -381,46 +396,130 @@ def _machine_of(workflow: type | Machine) -> Machine:
     )
 
 
-def _steps_by_source(machine: Machine, include_auto: bool) -> dict[str, list[Step]]:
-    auto = set()
-    if machine.auto_transitions and not include_auto:
-        auto = {f"to_{state}" for state in machine.states}
-    steps: dict[str, list[Step]] = {}
-    for trigger, event in machine.events.items():
-        if trigger in auto:
-            continue
-        for source, transitions in event.transitions.items():
-            for transition in transitions:
-                dest = transition.dest if transition.dest is not None else source
-                guards = tuple(condition_label(condition) for condition in transition.conditions)
-                step = Step(trigger, source, dest, guards, internal=transition.dest is None)
-                steps.setdefault(source, []).append(step)
-    return steps
+class _Structure:
+    """The states of a machine as paths walk them: a model is in a *configuration*, the
+    leaves it occupies (one, or one per region of a parallel state), named as
+    ``model_state_name`` names the model's state (``"review_reading"``,
+    ``"p_r1_a, p_r2_x"``). A flat machine's configurations are its states."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        joiner = separator(machine)
+        self.nested = joiner is not None
+        self.separator = joiner or ""
+        self.order = {name: index for index, name in enumerate(state_names(machine))}
+
+    def declared(self, include_auto: bool) -> list[CompiledTransition]:
+        """Every transition of the machine, the ``to_<state>`` ones only if asked."""
+        auto = set()
+        if self.machine.auto_transitions and not include_auto:
+            auto = {f"to_{state}" for state in self.order}
+        return [
+            found
+            for found in compiled_transitions(self.machine, every=include_auto)
+            if found.trigger not in auto
+        ]
+
+    def entered(self, name: str) -> tuple[str, ...]:
+        """The leaves a model is in after entering state ``name``."""
+        if not self.nested:
+            return (name,)
+        state = t.cast(NestedState, self.machine.get_state(name))
+        if not state.states or not state.initial:
+            return (name,)
+        initial = state.initial if isinstance(state.initial, list) else [state.initial]
+        return tuple(
+            leaf
+            for child in initial
+            for leaf in self.entered(f"{name}{self.separator}{state_name(child)}")
+        )
+
+    def lineage(self, leaf: str) -> list[str]:
+        """``leaf`` and the states around it, innermost first."""
+        if not self.nested:
+            return [leaf]
+        parts = leaf.split(self.separator)
+        return [self.separator.join(parts[:length]) for length in range(len(parts), 0, -1)]
+
+    def after(self, leaves: tuple[str, ...], source: str, dest: str) -> tuple[str, ...]:
+        """The configuration after a transition from ``source`` to ``dest`` in ``leaves``:
+        the states below the nearest state enclosing both are left, ``dest`` entered."""
+        if not self.nested:
+            return (dest,)
+        source_parts, dest_parts = source.split(self.separator), dest.split(self.separator)
+        common: list[str] = []
+        for one, other in zip(source_parts, dest_parts, strict=False):
+            if one != other:
+                break
+            common.append(one)
+        if common in (source_parts, dest_parts):
+            common = common[:-1]  # into itself or an enclosing state: that one is left too
+        scope = self.separator.join(common)
+        kept = [
+            leaf
+            for leaf in leaves
+            if scope and leaf != scope and not leaf.startswith(f"{scope}{self.separator}")
+        ]
+        return self.sorted((*kept, *self.entered(dest)))
+
+    def sorted(self, leaves: c.Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(set(leaves), key=lambda leaf: self.order.get(leaf, len(self.order))))
+
+    def position(self, leaves: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(self.order.get(leaf, len(self.order)) for leaf in leaves)
 
 
-def _shortest_prefixes(
-    initial: str, steps: c.Mapping[str, c.Sequence[Step]]
-) -> dict[str, tuple[Step, ...]]:
-    prefixes: dict[str, tuple[Step, ...]] = {initial: ()}
-    queue = deque([initial])
-    while queue:
-        state = queue.popleft()
-        for step in steps.get(state, ()):
-            if step.dest not in prefixes:
-                prefixes[step.dest] = (*prefixes[state], step)
-                queue.append(step.dest)
-    return prefixes
+def _name(leaves: tuple[str, ...]) -> str:
+    return ", ".join(leaves)
 
 
 def _walk(
     workflow: type | Machine, include_auto: bool
-) -> tuple[Machine, str, dict[str, list[Step]], dict[str, tuple[Step, ...]]]:
+) -> tuple[Machine, str, list[tuple[str, list[tuple[Step, int]]]], dict[str, tuple[Step, ...]]]:
+    """The configurations reachable from the initial state, breadth first.
+
+    Returns the machine, the initial configuration's name, each reachable
+    configuration (in declaration order) with its steps (and the index of the
+    declared transition each takes), and the shortest steps to each configuration.
+    """
     machine = _machine_of(workflow)
     if machine.initial is None:
         raise WorkflowLookupError(f"{machine!r} has no initial state; paths start there")
-    initial = state_name(machine.initial)
-    steps = _steps_by_source(machine, include_auto)
-    return machine, initial, steps, _shortest_prefixes(initial, steps)
+    structure = _Structure(machine)
+    declared = structure.declared(include_auto)
+    by_source: dict[str, list[int]] = {}
+    for index, found in enumerate(declared):
+        by_source.setdefault(found.source, []).append(index)
+    start = structure.sorted(structure.entered(state_name(machine.initial)))
+    prefixes: dict[str, tuple[Step, ...]] = {_name(start): ()}
+    configurations = {_name(start): start}
+    moves: dict[str, list[tuple[Step, int]]] = {}
+    queue = deque([start])
+    while queue:
+        leaves = queue.popleft()
+        here = _name(leaves)
+        indexes = sorted(
+            {
+                index
+                for leaf in leaves
+                for name in structure.lineage(leaf)
+                for index in by_source.get(name, ())
+            }
+        )
+        moves[here] = []
+        for index in indexes:
+            found = declared[index]
+            dest = found.dest
+            after = leaves if dest is None else structure.after(leaves, found.source, dest)
+            guards = tuple(condition_label(condition) for condition in found.transition.conditions)
+            step = Step(found.trigger, here, _name(after), guards, internal=dest is None)
+            moves[here].append((step, index))
+            if step.dest not in prefixes:
+                prefixes[step.dest] = (*prefixes[here], step)
+                configurations[step.dest] = after
+                queue.append(after)
+    ordered = sorted(configurations, key=lambda name: structure.position(configurations[name]))
+    return machine, _name(start), [(name, moves[name]) for name in ordered], prefixes
 
 
 def shortest_paths(workflow: type | Machine, *, include_auto: bool = False) -> list[WorkflowPath]:
@@ -432,12 +531,15 @@ def shortest_paths(workflow: type | Machine, *, include_auto: bool = False) -> l
     state's path is empty) and are named after the state they reach. The
     ``to_<state>`` shortcuts of ``auto_transitions`` are left out unless
     ``include_auto`` is true. Unreachable states have no path.
+
+    In a nested workflow a path reaches each state a model can be in (an inner
+    state, ``"review_reading"``; the regions of a parallel state together,
+    ``"p_r1_a, p_r2_x"``), following transitions declared inside compound states
+    and those that leave a compound state from any state inside it.
     """
-    machine, initial, _, prefixes = _walk(workflow, include_auto)
+    machine, initial, reached, prefixes = _walk(workflow, include_auto)
     return [
-        WorkflowPath(state, prefixes[state], initial, machine.model_attribute)
-        for state in machine.states
-        if state in prefixes
+        WorkflowPath(name, prefixes[name], initial, machine.model_attribute) for name, _ in reached
     ]
 
 
@@ -447,28 +549,34 @@ def transition_paths(workflow: type | Machine, *, include_auto: bool = False) ->
     Each path is the shortest path to the transition's source followed by the
     transition itself, named ``"trigger: source -> dest"``. Paths come grouped
     by source state, in the order the states are declared; transitions from
-    unreachable states have none. Guards and ``include_auto`` are treated as in
-    :func:`shortest_paths`.
+    unreachable states have none. A transition declared on a compound state is
+    taken once, from the nearest state inside it. Guards and ``include_auto``
+    are treated as in :func:`shortest_paths`.
     """
-    machine, initial, steps, prefixes = _walk(workflow, include_auto)
+    machine, initial, reached, prefixes = _walk(workflow, include_auto)
+    chosen: dict[int, tuple[Step, ...]] = {}
+    for _, moves in reached:
+        for step, index in moves:
+            path = (*prefixes[step.source], step)
+            if index not in chosen or len(path) < len(chosen[index]):
+                chosen[index] = path
     paths: list[WorkflowPath] = []
     names: set[str] = set()
-    for source in machine.states:
-        if source not in prefixes:
-            continue
-        for step in steps.get(source, ()):
+    for _, moves in reached:
+        for step, index in moves:
+            if chosen.get(index, ())[-1:] != (step,):
+                continue
             name = f"{step.trigger}: {step.source} -> {step.dest}"
             if name in names:
                 # The same move again under other guards: tell the two apart.
                 name = f"{name} [{', '.join(step.conditions)}]"
             names.add(name)
-            paths.append(
-                WorkflowPath(name, (*prefixes[source], step), initial, machine.model_attribute)
-            )
+            paths.append(WorkflowPath(name, chosen[index], initial, machine.model_attribute))
     return paths
 
 
 __all__ = [
+    "MARK",
     "RecordedSignal",
     "SignalRecorder",
     "Step",

@@ -1,1 +1,0 @@
-"""Workflows kept in files: the files, and the classes whose methods their guards name."""
