@@ -29,7 +29,7 @@ from statesignals import (
 )
 from statesignals.routes import route
 
-from . import diagrams, loading
+from . import diagrams, loading, outbox
 from .timing import Comparison, Statement, compare
 from .workflows import (
     PlainToggle,
@@ -586,6 +586,7 @@ LINES: tuple[c.Callable[[int], Row], ...] = (
     persisted_commit_sqlite,
     persisted_commit_postgres,
     persisted_racing_postgres,
+    *outbox.LINES,
 )
 """Every line of the table, in the order printed."""
 

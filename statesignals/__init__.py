@@ -15,8 +15,11 @@ from .errors import (
     DatabaseLockedError,
     DetachedWorkflowError,
     DiagramError,
+    DurableReceiverError,
     GuardCallError,
     MissingVersionColumnError,
+    OutboxError,
+    OutboxPayloadError,
     PersistenceError,
     ProtectedStateError,
     ReceiverCancelledError,
@@ -130,4 +133,8 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "ProtectedStateError",
     "StaleTransitionError",
     "UnknownStoredStateError",
+    # Errors of durable receivers (statesignals.outbox).
+    "DurableReceiverError",
+    "OutboxError",
+    "OutboxPayloadError",
 ]

@@ -7,6 +7,8 @@
     statesignals describe order.yaml
     statesignals init expense_report
     statesignals diagram expense_report:ExpenseReport -o expense_report.svg
+    statesignals relay --database sqlite:///shop.db --celery shop.tasks:app
+    statesignals outbox status --database sqlite:///shop.db
 
 A TARGET is ``module:Class`` (a :class:`~statesignals.SignalingMachine`
 subclass) or a workflow file (``.json``, ``.yaml``, ``.yml``). Errors are one
@@ -36,6 +38,7 @@ from .files import (
     load_workflow,
     read_workflow,
 )
+from .outbox_commands import add_commands as add_outbox_commands
 from .text import printable
 
 EXIT_FINDINGS = 1
@@ -253,7 +256,7 @@ def parser() -> argparse.ArgumentParser:
     """The command-line parser (``statesignals --help``)."""
     main_parser = argparse.ArgumentParser(
         prog="statesignals",
-        description="Draw, validate and describe statesignals workflows.",
+        description="Draw, validate and describe statesignals workflows; relay their outbox.",
         epilog="TARGET is module:Class (a SignalingMachine subclass) or a .json/.yaml file.",
     )
     main_parser.add_argument(
@@ -352,6 +355,7 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("name", metavar="NAME", help="a module name, such as expense_report")
     start.add_argument("-d", "--dir", type=Path, default=Path(), help="where to write them")
     start.set_defaults(run=run_init)
+    add_outbox_commands(commands)
     return main_parser
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .dispatch import WorkflowSignal
-from .errors import ReceiverError
+from .errors import ReceiverError, StateSignalsError
 from .routes import route, routed, targets
 from .scope import defer_receiver_errors
 
@@ -44,6 +44,19 @@ database: the bridge leaves them to the persistence layer."""
 _BRIDGED = "statesignals_committed_sent"
 """Set on an EventData once its committed signal was sent (the bridge may be reached
 both through the global signal and through a per-class one)."""
+
+
+DurableConnector = c.Callable[[c.Callable[..., t.Any], type, "str | None"], c.Callable[..., t.Any]]
+"""Makes a function a durable receiver of a class (and trigger): set by statesignals.outbox,
+which sits above this layer, when it is imported."""
+
+_durable_connector: DurableConnector | None = None
+
+
+def provide_durable_connector(connector: DurableConnector) -> None:
+    """Called by :mod:`statesignals.outbox` so ``transition_committed.connect_durable`` works."""
+    global _durable_connector
+    _durable_connector = connector
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +79,17 @@ class TransitionRecord:
     instance: object = field(default=None, compare=False, repr=False)
     """The model itself; after its session closed it may be expired (read the fields
     of the record, not its attributes)."""
+    args: tuple[t.Any, ...] = field(default=(), compare=False, repr=False)
+    """The positional arguments the trigger was called with."""
+    kwargs: c.Mapping[str, t.Any] = field(default_factory=dict, compare=False, repr=False)
+    """The keyword arguments the trigger was called with (durable receivers get both)."""
 
     @classmethod
     def of(
         cls, model: object, payload: c.Mapping[str, t.Any], version: int | None = None
     ) -> TransitionRecord:
         """The record of the transition a ``transition_completed`` ``payload`` describes."""
+        event_data = payload.get("event_data")
         return cls(
             model_class=type(model),
             primary_key=None,
@@ -80,6 +98,8 @@ class TransitionRecord:
             source=payload["source"],
             dest=payload["dest"],
             instance=model,
+            args=tuple(event_data.args) if event_data is not None else (),
+            kwargs=dict(event_data.kwargs) if event_data is not None else {},
         )
 
     @property
@@ -110,6 +130,23 @@ class CommittedSignal(WorkflowSignal):
             self._completed.connect(self.bridge, weak=False)
         else:
             self._completed.disconnect(self.bridge)
+
+    def connect_durable(self, model_class: type, trigger: str | None = None) -> c.Callable[[F], F]:
+        """Decorator: the receiver becomes a durable receiver (:mod:`statesignals.outbox`)
+        of every committed transition of ``model_class`` and its subclasses (of
+        ``trigger`` only, when given). It is not connected to this signal: a worker
+        runs it, once per transition, as ``receiver(event, session)``.
+        """
+
+        def connect(receiver: F) -> F:
+            if _durable_connector is None:
+                raise StateSignalsError(
+                    "durable receivers are made by statesignals.outbox: import it first "
+                    "(it needs the celery extra: pip install 'transitions-statesignals[celery]')"
+                )
+            return t.cast(F, _durable_connector(receiver, model_class, trigger))
+
+        return connect
 
     def connect_for(self, model_class: type, trigger: str, receiver: F, *, weak: bool = False) -> F:
         """Connect ``receiver`` for ``trigger`` on ``model_class`` (``Order.on_commit``)."""
@@ -168,4 +205,11 @@ class CommittedSignal(WorkflowSignal):
             defer_receiver_errors(errors, per_task=asynchronous)
 
 
-__all__ = ["PERSISTED", "AsyncWrapper", "CommittedSignal", "TransitionRecord"]
+__all__ = [
+    "PERSISTED",
+    "AsyncWrapper",
+    "CommittedSignal",
+    "DurableConnector",
+    "TransitionRecord",
+    "provide_durable_connector",
+]

@@ -491,15 +491,26 @@ class SignalingMachine:
         return cls._connector("on_transition", transition_completed.name, triggers, weak)
 
     @classmethod
-    def on_commit(cls, trigger: str, *, weak: bool = False) -> c.Callable[[F], F]:
+    def on_commit(
+        cls, trigger: str, *, weak: bool = False, durable: bool = False
+    ) -> c.Callable[[F], F]:
         """Connect the decorated receiver to ``transition_committed`` for ``trigger``.
 
         It runs once the transition can no longer be undone: when the trigger returns,
         or for a persisted model when the outermost database transaction commits.
+
+        ``durable=True`` makes it a durable receiver instead (:mod:`statesignals.outbox`):
+        each such transition writes an outbox row in its own database transaction, and
+        a worker runs the receiver, once, as ``receiver(event, session)``. The class must
+        be a persisted workflow and the receiver a module-level function.
         """
         cls._known(trigger, "trigger")
 
         def connect(receiver: F) -> F:
+            if durable:
+                from .outbox.durable import connect_durable
+
+                return connect_durable(receiver, cls, trigger)
             return transition_committed.connect_for(cls, trigger, receiver, weak=weak)
 
         return connect

@@ -169,13 +169,38 @@ class ReceiverError(ExceptionGroup[Exception], StateSignalsError):
         return ReceiverError(self.message, excs)
 
 
+class DurableReceiverError(StateSignalsError, TypeError):
+    """A durable receiver cannot be imported by name where it must run.
+
+    Workers import a durable receiver from its module by its qualified name, so
+    it must be a function defined at the top level of a module: not a lambda, a
+    function local to another, or a bound method. Raised when it is connected.
+    """
+
+
+class OutboxPayloadError(StateSignalsError, TypeError):
+    """A transition bound for a durable receiver carries a payload JSON cannot encode.
+
+    Raised when the trigger is called, before the state changes or anything is
+    written, naming the model class, the trigger and the value at fault.
+    """
+
+
+class OutboxError(StateSignalsError):
+    """The outbox cannot do what was asked: an unknown event id, a receiver that
+    cannot be imported, a database without the outbox tables."""
+
+
 __all__ = [
     "AsyncReceiverError",
     "DatabaseLockedError",
     "DetachedWorkflowError",
     "DiagramError",
+    "DurableReceiverError",
     "GuardCallError",
     "MissingVersionColumnError",
+    "OutboxError",
+    "OutboxPayloadError",
     "PersistenceError",
     "ProtectedStateError",
     "ReceiverCancelledError",

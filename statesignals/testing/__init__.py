@@ -25,6 +25,7 @@ trigger arguments and an ``arrange`` hook that set up that data.
 from __future__ import annotations
 
 import collections.abc as c
+import sys
 import typing as t
 from collections import deque
 from dataclasses import dataclass, field
@@ -297,6 +298,9 @@ def disconnect_all() -> None:
     for signal in (*workflow_signals.values(), transition_committed, transition_flushed):
         t.cast(WorkflowSignal, signal).disconnect_all()
     clear_routes()
+    durable = sys.modules.get("statesignals.outbox.durable")
+    if durable is not None:  # only loaded where durable receivers are used
+        durable.forget_durable_routes()
 
 
 # Paths through a workflow.

@@ -1,0 +1,1 @@
+"""A shop whose shipping runs on workers: durable receivers through the outbox."""

@@ -1,0 +1,359 @@
+"""The statements relays, workers and operators run on the outbox.
+
+Each is one SQL statement where it can be, so on SQLite it takes the write lock
+before it reads (no stale-snapshot failures) and on PostgreSQL it is one round
+trip. Claims are leases: a claimed row is left alone by other relays until
+``claimed_until`` passes, so a relay that died gives its rows back by itself.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import datetime as dt
+import traceback
+import typing as t
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..errors import OutboxError
+from .events import utcnow
+from .policy import RetryPolicy
+from .tables import inbox_table, outbox_table
+
+ERROR_TEXT_LIMIT = 4000
+"""How much of a failure's text (message and traceback) a row keeps."""
+
+_o = outbox_table
+_earlier = outbox_table.alias("earlier")
+
+_unfinished = sa.and_(_o.c.published_at.is_(None), _o.c.dead_at.is_(None))
+_earlier_unfinished = (
+    sa.exists()
+    .where(
+        _earlier.c.aggregate_type == _o.c.aggregate_type,
+        _earlier.c.aggregate_id == _o.c.aggregate_id,
+        _earlier.c.receiver == _o.c.receiver,
+        _earlier.c.sequence < _o.c.sequence,
+        _earlier.c.published_at.is_(None),
+        _earlier.c.dead_at.is_(None),
+    )
+    .correlate(_o)
+)
+
+
+def error_text(error: BaseException) -> str:
+    """``error`` with its traceback, as a row keeps it (the end, when it is long)."""
+    text = "".join(traceback.format_exception(error)).strip()
+    return text if len(text) <= ERROR_TEXT_LIMIT else "..." + text[-ERROR_TEXT_LIMIT:]
+
+
+def insert_rows(connection: sa.Connection, rows: c.Sequence[dict[str, t.Any]]) -> None:
+    """Add outbox rows in the transaction ``connection`` is in."""
+    if rows:
+        connection.execute(_o.insert(), list(rows))
+
+
+def claim(
+    connection: sa.Connection,
+    *,
+    token: str,
+    relay: str,
+    batch_size: int,
+    lease: float,
+    now: dt.datetime | None = None,
+) -> list[sa.Row[t.Any]]:
+    """Lease up to ``batch_size`` rows that are due, ordered by id.
+
+    Only the earliest unfinished event of each model and receiver is due, so a
+    later event is never published while an earlier one is not. On PostgreSQL
+    rows another relay is claiming are skipped (``FOR UPDATE SKIP LOCKED``)
+    rather than waited for.
+    """
+    now = now or utcnow()
+    due = (
+        sa.select(_o.c.id)
+        .where(
+            _unfinished,
+            _o.c.available_at <= now,
+            sa.or_(_o.c.claimed_until.is_(None), _o.c.claimed_until < now),
+            ~_earlier_unfinished,
+        )
+        .order_by(_o.c.id)
+        .limit(batch_size)
+    )
+    if connection.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=_o)
+    statement = (
+        _o.update()
+        .where(_o.c.id.in_(due.scalar_subquery()))
+        .values(
+            claim_token=token,
+            claimed_by=relay,
+            claimed_until=now + dt.timedelta(seconds=lease),
+        )
+        .returning(*_o.c)
+    )
+    rows = list(connection.execute(statement))
+    rows.sort(key=lambda row: row.id)
+    return rows
+
+
+def mark_published(
+    connection: sa.Connection, token: str, ids: c.Sequence[int], now: dt.datetime | None = None
+) -> int:
+    """Mark the rows of claim ``token`` published; returns how many were still ours.
+
+    A row whose receiver already failed on a worker (which gives the row back
+    for another try) or whose lease another relay took over is not marked.
+    """
+    if not ids:
+        return 0
+    result = connection.execute(
+        _o.update()
+        .where(_o.c.id.in_(list(ids)), _o.c.claim_token == token, _o.c.published_at.is_(None))
+        .values(published_at=now or utcnow(), claimed_until=None)
+    )
+    return result.rowcount
+
+
+def release(connection: sa.Connection, token: str, ids: c.Sequence[int]) -> None:
+    """Give back claimed rows without counting an attempt (another relay may take them)."""
+    if ids:
+        connection.execute(
+            _o.update()
+            .where(_o.c.id.in_(list(ids)), _o.c.claim_token == token, _o.c.published_at.is_(None))
+            .values(claim_token=None, claimed_until=None)
+        )
+
+
+def record_failure(
+    connection: sa.Connection,
+    event_id: str,
+    error: BaseException | str,
+    policy: RetryPolicy,
+    *,
+    token: str | None = None,
+    now: dt.datetime | None = None,
+) -> bool | None:
+    """Count a failed attempt at ``event_id``: the row is due again after its backoff,
+    or dead-lettered once the policy's attempts are used up.
+
+    Returns True when the row went to the dead letter, False when it will be
+    tried again, None when there was no such row to fail (already dead, or
+    claimed under another ``token``).
+    """
+    now = now or utcnow()
+    text = error if isinstance(error, str) else error_text(error)
+    # The next try's time depends on the attempts already made; one CASE keeps
+    # the whole update one statement.
+    next_try = sa.case(
+        {done: policy.next_try(done + 1, now) for done in range(policy.max_attempts)},
+        value=_o.c.attempts,
+        else_=policy.next_try(policy.max_attempts, now),
+    )
+    conditions = [_o.c.event_id == event_id, _o.c.dead_at.is_(None)]
+    if token is not None:
+        conditions.append(_o.c.claim_token == token)
+    result = connection.execute(
+        _o.update()
+        .where(*conditions)
+        .values(
+            attempts=_o.c.attempts + 1,
+            last_error=text,
+            available_at=next_try,
+            published_at=None,
+            claim_token=None,
+            claimed_until=None,
+            dead_at=sa.case((_o.c.attempts + 1 >= policy.max_attempts, now), else_=None),
+        )
+        .returning(_o.c.dead_at)
+    )
+    row = result.first()
+    return None if row is None else row.dead_at is not None
+
+
+def _as_datetime(value: t.Any) -> dt.datetime | None:
+    # SQLite hands back an aggregate of times (min, max) as text.
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def republish_lost(
+    connection: sa.Connection, before: dt.datetime, since: dt.datetime, now: dt.datetime
+) -> int:
+    """Make due again the events published between ``since`` and ``before`` whose effect
+    the inbox has not recorded: their message was lost (a broker that lost what it had
+    handed out, a queue purged). Returns how many. A second delivery of one that was
+    only slow is skipped by the inbox.
+    """
+    no_effect = ~sa.exists().where(inbox_table.c.event_id == _o.c.event_id)
+    result = connection.execute(
+        _o.update()
+        .where(
+            _o.c.published_at < before,
+            _o.c.published_at >= since,
+            _o.c.dead_at.is_(None),
+            no_effect,
+        )
+        .values(published_at=None, claim_token=None, claimed_until=None, available_at=now)
+    )
+    return result.rowcount
+
+
+def next_due(connection: sa.Connection) -> dt.datetime | None:
+    """About when the next unfinished row becomes due (None when nothing is left)."""
+    return _as_datetime(
+        connection.execute(
+            sa.select(sa.func.min(sa.func.coalesce(_o.c.claimed_until, _o.c.available_at))).where(
+                _unfinished
+            )
+        ).scalar()
+    )
+
+
+def unfinished_count(connection: sa.Connection) -> int:
+    """How many rows are neither published nor dead."""
+    return int(connection.execute(sa.select(sa.func.count()).where(_unfinished)).scalar_one())
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """What ``statesignals outbox status`` shows.
+
+    ``pending`` rows wait for their first publication, ``failed`` ones for
+    another try after a failure, ``claimed`` ones are leased by a relay right
+    now, ``dead`` ones were given up on (see ``last_error``), ``published`` ones
+    went to the broker, and ``in_flight`` of those have no effect recorded in the
+    inbox yet (an old one may be a message the broker lost: ``retry`` it).
+    ``oldest_pending_age`` is how long ago the oldest event neither
+    published nor dead was committed, in seconds (None when there is none).
+    """
+
+    pending: int
+    claimed: int
+    failed: int
+    dead: int
+    published: int
+    in_flight: int
+    oldest_pending_age: float | None
+
+    def lines(self) -> list[str]:
+        """The status as ``name: value`` lines."""
+        age = "-" if self.oldest_pending_age is None else f"{self.oldest_pending_age:.1f} s"
+        return [
+            f"pending: {self.pending}",
+            f"claimed: {self.claimed}",
+            f"failed: {self.failed}",
+            f"dead: {self.dead}",
+            f"published: {self.published}",
+            f"in flight: {self.in_flight}",
+            f"oldest pending age: {age}",
+        ]
+
+
+def status(connection: sa.Connection, now: dt.datetime | None = None) -> OutboxStatus:
+    """Count the outbox's rows by state."""
+    now = now or utcnow()
+    leased = sa.and_(_o.c.claimed_until.is_not(None), _o.c.claimed_until >= now)
+
+    def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    row = connection.execute(
+        sa.select(
+            count(sa.and_(_unfinished, ~leased, _o.c.attempts == 0)).label("pending"),
+            count(sa.and_(_unfinished, leased)).label("claimed"),
+            count(sa.and_(_unfinished, ~leased, _o.c.attempts > 0)).label("failed"),
+            count(_o.c.dead_at.is_not(None)).label("dead"),
+            count(_o.c.published_at.is_not(None)).label("published"),
+            sa.func.min(sa.case((_unfinished, _o.c.occurred_at), else_=None)).label("oldest"),
+        )
+    ).one()
+    in_flight = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(_o.outerjoin(inbox_table, inbox_table.c.event_id == _o.c.event_id))
+        .where(_o.c.published_at.is_not(None), inbox_table.c.event_id.is_(None))
+    ).scalar_one()
+    oldest = _as_datetime(row.oldest)
+    return OutboxStatus(
+        pending=int(row.pending),
+        claimed=int(row.claimed),
+        failed=int(row.failed),
+        dead=int(row.dead),
+        published=int(row.published),
+        in_flight=int(in_flight),
+        oldest_pending_age=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+    )
+
+
+def _requeue_values(now: dt.datetime) -> dict[str, t.Any]:
+    return {
+        "dead_at": None,
+        "published_at": None,
+        "attempts": 0,
+        "available_at": now,
+        "claim_token": None,
+        "claimed_until": None,
+    }
+
+
+def retry(connection: sa.Connection, event_id: str, now: dt.datetime | None = None) -> None:
+    """Make ``event_id`` due now with its attempts reset: a dead event, a failed one, or
+    a published one that no receiver ever had its effect for (its message was lost).
+
+    An event whose effect the inbox has recorded is refused: running it again
+    would do nothing.
+    """
+    now = now or utcnow()
+    row = connection.execute(
+        sa.select(_o.c.event_id, _o.c.receiver).where(_o.c.event_id == event_id)
+    ).first()
+    if row is None:
+        raise OutboxError(f"no outbox event {event_id!r}")
+    done = connection.execute(
+        sa.select(inbox_table.c.processed_at).where(inbox_table.c.event_id == event_id)
+    ).first()
+    if done is not None:
+        raise OutboxError(
+            f"event {event_id} ({row.receiver}) already had its effect at {done.processed_at}"
+        )
+    connection.execute(_o.update().where(_o.c.event_id == event_id).values(**_requeue_values(now)))
+
+
+def retry_dead(connection: sa.Connection, now: dt.datetime | None = None) -> int:
+    """Make every dead event due again with its attempts reset; returns how many."""
+    now = now or utcnow()
+    result = connection.execute(
+        _o.update().where(_o.c.dead_at.is_not(None)).values(**_requeue_values(now))
+    )
+    return result.rowcount
+
+
+def dead_events(connection: sa.Connection, limit: int = 20) -> list[sa.Row[t.Any]]:
+    """The most recently dead-lettered rows, with their last errors."""
+    return list(
+        connection.execute(
+            sa.select(_o.c.event_id, _o.c.receiver, _o.c.attempts, _o.c.dead_at, _o.c.last_error)
+            .where(_o.c.dead_at.is_not(None))
+            .order_by(_o.c.dead_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+__all__ = [
+    "OutboxStatus",
+    "claim",
+    "dead_events",
+    "error_text",
+    "insert_rows",
+    "mark_published",
+    "next_due",
+    "record_failure",
+    "release",
+    "republish_lost",
+    "retry",
+    "retry_dead",
+    "status",
+    "unfinished_count",
+]

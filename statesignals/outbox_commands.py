@@ -1,0 +1,211 @@
+"""The outbox's commands: ``statesignals relay`` and ``statesignals outbox ...``.
+
+::
+
+    statesignals relay --database postgresql+psycopg://localhost/shop --celery shop.tasks:app
+    statesignals relay --database sqlite:///shop.db --in-process
+    statesignals outbox status --database sqlite:///shop.db
+    statesignals outbox retry 0b5c...-... --database sqlite:///shop.db
+    statesignals outbox retry --dead --database sqlite:///shop.db
+
+Nothing here imports SQLAlchemy or Celery until a command runs, so the other
+commands work without the ``celery`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import typing as t
+
+from .errors import OutboxError
+
+if t.TYPE_CHECKING:
+    import sqlalchemy as sa
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _engine(url: str) -> sa.Engine:
+    from .databases import engine_for
+
+    try:
+        return engine_for(url)
+    except Exception as error:  # a malformed URL or a driver that is not installed
+        raise OutboxError(f"cannot open database {url!r}: {error}") from error
+
+
+def _database_errors(url: str) -> t.Any:
+    """Turn the database's errors into one-line OutboxErrors naming the database."""
+    import contextlib
+
+    import sqlalchemy as sa
+
+    @contextlib.contextmanager
+    def translate() -> t.Iterator[None]:
+        try:
+            yield
+        except sa.exc.DBAPIError as error:
+            text = str(error.orig).strip().splitlines()[0]
+            hint = ""
+            if "statesignals_outbox" in text or "statesignals_inbox" in text:
+                hint = "; create the tables with: statesignals outbox create --database URL"
+            raise OutboxError(f"database {url!r}: {text}{hint}") from error
+
+    return translate()
+
+
+def run_relay(options: argparse.Namespace, out: t.TextIO) -> int:
+    from .outbox import InProcessPublisher, OutboxRelay, RetryPolicy
+    from .outbox.publishers import Publisher
+
+    logging.basicConfig(level=options.log_level, format=LOG_FORMAT, stream=sys.stderr)
+    policy = RetryPolicy(max_attempts=options.max_attempts)
+    publisher: Publisher
+    if options.celery:
+        from .celery import CeleryPublisher
+        from .outbox.events import import_reference
+
+        if os.getcwd() not in sys.path:  # like ``python -m``, find the app's module here
+            sys.path.insert(0, os.getcwd())
+        publisher = CeleryPublisher(import_reference(options.celery), queue=options.queue)
+    else:
+        publisher = InProcessPublisher(policy)
+    relay = OutboxRelay(
+        _engine(options.database),
+        publisher,
+        batch_size=options.batch_size,
+        lease=options.lease,
+        poll_interval=options.poll_interval,
+        policy=policy,
+        republish_after=options.republish_after,
+    )
+    with _database_errors(options.database):
+        if options.drain:
+            relay.drain()
+        else:
+            relay.run()
+    out.write(f"{relay.metrics.snapshot()}\n")
+    return 0
+
+
+def run_status(options: argparse.Namespace, out: t.TextIO) -> int:
+    from .outbox.store import dead_events, status
+
+    engine = _engine(options.database)
+    with _database_errors(options.database), engine.connect() as connection:
+        counts = status(connection)
+        dead = dead_events(connection, limit=5) if counts.dead else []
+    for line in counts.lines():
+        out.write(f"{line}\n")
+    for row in dead:
+        error = (row.last_error or "").strip().splitlines()
+        last = error[-1] if error else "?"
+        out.write(f"dead {row.event_id} {row.receiver} after {row.attempts} attempts: {last}\n")
+    return 0
+
+
+def run_retry(options: argparse.Namespace, out: t.TextIO) -> int:
+    from .outbox.store import retry, retry_dead
+
+    if bool(options.event_id) == bool(options.dead):
+        raise OutboxError("give either an EVENT_ID or --dead")
+    engine = _engine(options.database)
+    with _database_errors(options.database), engine.begin() as connection:
+        if options.dead:
+            count = retry_dead(connection)
+            out.write(f"{count} dead events due again\n")
+        else:
+            retry(connection, options.event_id)
+            out.write(f"{options.event_id} due again\n")
+    return 0
+
+
+def run_create(options: argparse.Namespace, out: t.TextIO) -> int:
+    from .outbox import create_tables
+
+    engine = _engine(options.database)
+    with _database_errors(options.database):
+        create_tables(engine)
+    out.write("outbox and inbox tables ready\n")
+    return 0
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database", required=True, metavar="URL", help="SQLAlchemy URL of the outbox's database"
+    )
+
+
+def add_commands(commands: t.Any) -> None:
+    """Add ``relay`` and ``outbox`` to the ``statesignals`` command's subcommands."""
+    relay = commands.add_parser(
+        "relay",
+        help="publish committed outbox events to Celery (or run them in-process)",
+        description=(
+            "Publish the outbox's committed events until SIGTERM or SIGINT (or, with "
+            "--drain, until none is left). Several relays may run at once."
+        ),
+    )
+    _database_option(relay)
+    target = relay.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "--celery", metavar="MODULE:APP", help="the Celery app to send the tasks with"
+    )
+    target.add_argument(
+        "--in-process", action="store_true", help="run the durable receivers in the relay"
+    )
+    relay.add_argument("--queue", help="the Celery queue to send to (default: the app's route)")
+    relay.add_argument("--batch-size", type=int, default=100, help="rows per claim (100)")
+    relay.add_argument("--lease", type=float, default=30.0, help="seconds a claim lasts (30)")
+    relay.add_argument(
+        "--poll-interval", type=float, default=1.0, help="seconds between polls when idle (1)"
+    )
+    relay.add_argument(
+        "--max-attempts", type=int, default=10, help="failures before the dead letter (10)"
+    )
+    relay.add_argument(
+        "--republish-after",
+        type=float,
+        default=900.0,
+        help="seconds after which a published event without effect is published again (900)",
+    )
+    relay.add_argument("--drain", action="store_true", help="stop once nothing is left")
+    relay.add_argument("--log-level", default="INFO", help="INFO (default), DEBUG, WARNING ...")
+    relay.set_defaults(run=run_relay)
+
+    outbox = commands.add_parser(
+        "outbox", help="inspect and repair the outbox", description="Inspect and repair the outbox."
+    )
+    actions = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser(
+        "status",
+        help="count pending, claimed, failed, dead and published events",
+        description="Count the outbox's events by state; show the last dead ones' errors.",
+    )
+    _database_option(show)
+    show.set_defaults(run=run_status)
+    again = actions.add_parser(
+        "retry",
+        help="make a dead or failed event (or every dead one) due again",
+        description=(
+            "Reset an event's attempts and make it due now: a dead or failed one, or a "
+            "published one whose receiver never had its effect (its message was lost)."
+        ),
+    )
+    again.add_argument("event_id", nargs="?", metavar="EVENT_ID")
+    again.add_argument("--dead", action="store_true", help="every dead-lettered event")
+    _database_option(again)
+    again.set_defaults(run=run_retry)
+    create = actions.add_parser(
+        "create",
+        help="create the outbox and inbox tables",
+        description="Create the outbox and inbox tables that do not exist yet.",
+    )
+    _database_option(create)
+    create.set_defaults(run=run_create)
+
+
+__all__ = ["add_commands"]
