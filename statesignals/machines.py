@@ -142,6 +142,7 @@ class SignalingMixin(AsyncMachineHooks):
         # Chosen once per class, so that no trigger asks whether its machine nests or awaits.
         if cls._nested:
             _choose(cls, "_payload", NestedMachineHooks._nested_payload)
+            _choose(cls, "_begin_entering", NestedMachineHooks._nested_begin_entering)
         if cls._nested and cls._asynchronous:
             _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
             _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)

@@ -287,7 +287,7 @@ class AsyncMachineHooks(NestedMachineHooks):
             await self._send_entry_async(entry)
 
     async def _send_entry_async(self, entry: Entering) -> None:
-        await self._send_async(state_entered, entry.name, entry.event_data, dict(entry.extra))
+        await self._send_async(state_entered, entry[0], entry[1], entry[2])
 
     async def _send_state_signal_async(
         self, signal: WorkflowSignal, state: State, event_data: EventData

@@ -132,7 +132,12 @@ class SignalingState(ReprAsUpstream, State):
             self._next_enter(event_data)
         finally:
             # Also when on_enter raised: the model is in the state all the same.
-            machine._send_entered(entry)
+            if entering and entering[-1] is entry:
+                # The usual case, written out: nothing overtook the entry.
+                entering.pop()
+                machine._send(state_entered, entry[0], event_data, entry[2])
+            else:
+                machine._send_entered(entry)
 
     def exit(self, event_data: EventData) -> None:
         self._next_exit(event_data)
@@ -508,22 +513,18 @@ class CoreMachineHooks(_MachineBase):
 
     def _begin_entering(self, state: State, event_data: EventData) -> Entering:
         """Note that the model entered ``state``; its ``on_enter`` callbacks run next."""
-        name = state_name(state)
-        entry = Entering(name, event_data, {"state": name})
-        pending = entering.get(id(event_data.model))
-        if pending is None:
-            entering[id(event_data.model)] = [entry]
-        else:
-            pending.append(entry)
+        name = state.name
+        entry = (name, event_data, {"state": name})
+        entering.append(entry)
         return entry
 
     def _send_entered(self, entry: Entering) -> None:
         """Send ``state_entered`` for ``entry``, unless a later signal already did."""
         if settle(entry):
-            self._send_entry(entry)
+            self._send(state_entered, entry[0], entry[1], entry[2])
 
     def _send_entry(self, entry: Entering) -> None:
-        self._send(state_entered, entry.name, entry.event_data, dict(entry.extra))
+        self._send(state_entered, entry[0], entry[1], entry[2])
 
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData

@@ -143,18 +143,22 @@ class NestedMachineHooks(CoreMachineHooks):
         source, dest = self._qualified_names(transition)
         separator = self.state_cls.separator  # type: ignore[attr-defined]
         plan: dict[int, Entering] = vars(event_data).setdefault("entering_plan", {})
-        pending = entering.setdefault(id(event_data.model), [])
         for enter in enters:
             state = enter.func.__self__  # type: ignore[attr-defined]
             name = separator.join([*(enter.args[1] or []), state.name])
-            entry = Entering(name, event_data, {"state": name, "source": source, "dest": dest})
+            entry = (name, event_data, {"state": name, "source": source, "dest": dest})
             plan[id(state)] = entry
-            pending.append(entry)
+            entering.append(entry)
 
-    def _begin_entering(self, state: State, event_data: EventData) -> Entering:
+    def _nested_begin_entering(self, state: State, event_data: EventData) -> Entering:
+        """``_begin_entering`` of a nested machine: the entry its transition planned."""
         plan = vars(event_data).get("entering_plan")
         entry = plan.get(id(state)) if plan is not None else None
-        return entry if entry is not None else super()._begin_entering(state, event_data)
+        return (
+            entry
+            if entry is not None
+            else CoreMachineHooks._begin_entering(self, state, event_data)
+        )
 
     def _planned_left(self, event_data: EventData) -> list[Entering]:
         """The planned entries of ``event_data`` not sent: an ``on_enter`` raised before

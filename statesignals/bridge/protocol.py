@@ -29,6 +29,10 @@ class SignalingMachineProtocol(t.Protocol):
 
     def _send_entered(self, entry: Entering) -> None: ...
 
+    def _send(
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
+    ) -> None: ...
+
     def _plan_entering(
         self, event_data: EventData, transition: Transition, enters: list[t.Any]
     ) -> None: ...
