@@ -311,11 +311,13 @@ class AsyncMachineHooks(NestedMachineHooks):
         try:
             result = await self._next__trigger_event(event_data, trigger)
         except BaseException:
-            await self._send_planned_async(event_data)
+            if entering:
+                await self._send_planned_async(event_data)
             if raised(event_data) is not None:
                 await self._report_unsuccessful_nested_async(event_data, trigger)
             raise
-        await self._send_planned_async(event_data)
+        if entering:
+            await self._send_planned_async(event_data)
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)
         elif WorkflowSignal.connected:

@@ -26,7 +26,7 @@ from transitions.extensions.nesting import (
 
 from ..dispatch import WorkflowSignal
 from ..naming import model_state_name, state_name
-from ..routes import listened
+from ..routes import listened, routed
 from ..signals import state_entered, transition_completed, transition_denied, transition_failed
 from .core import (
     CoreMachineHooks,
@@ -55,12 +55,13 @@ class PlansEntering(NestedTransition):
     """
 
     def _resolve_transition(self, event_data: EventData) -> t.Any:
-        resolved = super()._resolve_transition(t.cast(NestedEventData, event_data))
-        event_data.planned_enters = resolved[2]  # type: ignore[attr-defined]
+        resolved = super()._resolve_transition(event_data)  # type: ignore[arg-type]
+        if state_entered.receivers or routed:
+            event_data.planned_enters = resolved[2]  # type: ignore[attr-defined]
         return resolved
 
     def _update_model(self, event_data: EventData, tree: t.Any) -> None:  # type: ignore[override]
-        NestedTransition._update_model(t.cast(NestedEventData, event_data), tree)
+        NestedTransition._update_model(event_data, tree)  # type: ignore[arg-type]
         enters = vars(event_data).pop("planned_enters", None)
         if enters and listened(state_entered, event_data.model, None):
             machine: SignalingMachineProtocol = event_data.machine
@@ -125,11 +126,13 @@ class NestedMachineHooks(CoreMachineHooks):
         try:
             result = self._next__trigger_event(event_data, trigger)
         except BaseException:
-            self._send_planned(event_data)
+            if entering:
+                self._send_planned(event_data)
             if raised(event_data) is not None:
                 self._report_unsuccessful_nested(event_data, trigger)
             raise
-        self._send_planned(event_data)
+        if entering:
+            self._send_planned(event_data)
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
         elif WorkflowSignal.connected:
