@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo demo-distributed test check docs docs-serve bench clean
+.PHONY: demo demo-distributed test check docs docs-serve bench clean transitions-suite
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "statesignals needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
@@ -22,8 +22,15 @@ demo-distributed: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+	$(MAKE) transitions-suite
 	$(MAKE) check
 	$(MAKE) docs
+
+# transitions' own test suite, with the plain classes and with their signaling twins:
+# a test that passes with the first must pass with the second. The sdist of the
+# installed transitions is fetched with pip into .cache/ on first use.
+transitions-suite: $(INSTALLED)
+	$(BIN)/python -m tests.transitions_suite
 
 check: $(INSTALLED)
 	$(BIN)/python -m mypy
@@ -49,4 +56,4 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis site
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis site .cache

@@ -15,7 +15,7 @@ import typing as t
 from dataclasses import dataclass, field
 from enum import Enum, EnumMeta
 
-from transitions import Machine
+from transitions import Machine, State
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from .definition import (
@@ -185,6 +185,8 @@ class _ScopeBuilder:
             self._add_machine(scope, embedded, where, remap, location)
         elif self.separator is not None and _is_nested_state(spec):
             self._add_state_object(scope, spec, where, remap, location)
+        elif isinstance(spec, State) and self.separator is None:
+            self._add_leaf(scope, spec.name, where, remap, location)
         else:
             problem = f"{spec!r} must be a name, an Enum member or a dict of State keywords"
             fail(self.cls, f"{where} {problem}", location, problem)
@@ -273,7 +275,10 @@ class _ScopeBuilder:
         if parallel:
             child.initial = [_reference_name(_state_spec_name(item)) for item in children]
         else:
-            child.initial = spec.get("initial")
+            # transitions documents "initial": False for a compound state entered only
+            # through its children.
+            initial = spec.get("initial")
+            child.initial = None if initial is False else initial
         self.add_all(child, children, f"{label} children", child_remap or (), (*location, key))
         for index, transition in enumerate(
             normalize_transitions(self.cls, spec.get("transitions", []))

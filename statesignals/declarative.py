@@ -32,9 +32,14 @@ from transitions.extensions.nesting import HierarchicalMachine
 from transitions.extensions.states import Tags, Timeout, add_state_features
 
 from .checks import check_workflow
-from .definition import WorkflowDefinition, declared_workflow
+from .definition import WorkflowDefinition, declared_machine_name, declared_workflow
 from .dispatch import is_coroutine_receiver, receiver_name
-from .errors import AsyncReceiverError, WorkflowDefinitionError, WorkflowLookupError
+from .errors import (
+    AsyncReceiverError,
+    StateSignalsError,
+    WorkflowDefinitionError,
+    WorkflowLookupError,
+)
 from .machines import SignalingCoreMachine, SignalingMixin
 from .naming import state_name
 from .routes import EVERY, route, routes_of
@@ -284,7 +289,7 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
             states=[_with_embedded_machines(spec) for spec in workflow.states],
             transitions=[] if lazy else transitions,
             initial=workflow.initial,
-            name=cls.__qualname__,
+            name=declared_machine_name(cls),
             **options,
         )
         if lazy:
@@ -298,6 +303,11 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
         raise WorkflowDefinitionError(
             f"{cls.__qualname__}: {machine_cls.__name__} rejected the workflow: {error}"
         ) from error
+    if machine.has_queue is True and not t.cast(SignalingMixin, machine)._asynchronous:
+        # One machine serves every instance: queue each instance's triggers apart.
+        t.cast(SignalingMixin, machine)._queue_per_model = True
+    # Its models are the class's instances, never added to it: dispatch would do nothing.
+    machine.dispatch = functools.partial(_refuse_dispatch, cls)  # type: ignore[method-assign]
     # transitions adds on_enter_<state>/on_exit_<state> methods of a model as
     # callbacks when the model is added; the class's methods are those of every model.
     for name in state_names(machine):
@@ -307,6 +317,15 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
             if callable(getattr(cls, method, None)) and method not in getattr(state, kind):
                 state.add_callback(kind[3:], method)
     return machine
+
+
+def _refuse_dispatch(cls: type, trigger: str, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    raise StateSignalsError(
+        f"{cls.__qualname__}.machine holds no models (instances of {cls.__qualname__} are "
+        f"not added to it), so dispatch({trigger!r}) would do nothing: call "
+        f"instance.{trigger}() on each instance, or use an imperative machine with its "
+        "models added (docs/definitions.md)"
+    )
 
 
 def _initial_value(machine: Machine) -> t.Any:

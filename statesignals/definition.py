@@ -15,11 +15,11 @@ import weakref
 from dataclasses import dataclass, field
 from enum import Enum, EnumMeta
 
-from transitions import Machine
+from transitions import Machine, State
 
 from .errors import WorkflowDefinitionError
 
-StateSpec = str | Enum | dict[str, t.Any]
+StateSpec = str | Enum | State | dict[str, t.Any]
 """A state as declared: its name, an Enum member, or a dict of ``State`` keywords."""
 
 TRANSITION_FIELDS = (
@@ -74,7 +74,7 @@ def spec_name(spec: StateSpec) -> str:
     """The name of a declared state."""
     if isinstance(spec, dict):
         return spec_name(spec["name"])
-    if isinstance(spec, Enum):
+    if isinstance(spec, (Enum, State)):
         return spec.name
     return spec
 
@@ -140,13 +140,13 @@ def _normalize_states(cls: type, declared: t.Any) -> list[StateSpec]:
             if not isinstance(spec["name"], (str, Enum)):
                 fail(cls, f"states[{index}] {spec!r}: name must be a string or Enum member")
             specs.append(dict(spec))
-        elif isinstance(spec, (str, Enum)):
+        elif isinstance(spec, (str, Enum, State)):
             specs.append(spec)
         else:
             fail(
                 cls,
-                f"states[{index}] {spec!r} must be a name, an Enum member or a dict "
-                "of State keywords",
+                f"states[{index}] {spec!r} must be a name, an Enum member, a State "
+                "or a dict of State keywords",
             )
     return specs
 
@@ -199,11 +199,42 @@ def declared_workflow(cls: type, machine_cls: type[Machine]) -> WorkflowDefiniti
         return None
     initial = own.get("initial", parent.initial if parent else None)
     options = {
-        option: getattr(cls, option)
+        option: _declared_option(cls, option, machine_cls)
         for option in machine_options(machine_cls)
         if any(option in klass.__dict__ for klass in cls.__mro__)
     }
     return WorkflowDefinition(tuple(states), tuple(transitions), initial, options)
+
+
+def _declared_option(cls: type, option: str, machine_cls: type[Machine]) -> t.Any:
+    """The value of machine keyword ``option`` as ``cls`` declares it.
+
+    A method named like a machine callback (``def after_state_change(self)``) is that
+    callback, as a callback named by a string is; a method named like any other
+    keyword cannot be one, and transitions would take the function for the setting.
+    """
+    value = getattr(cls, option)
+    if not inspect.isfunction(inspect.getattr_static(cls, option)):
+        return value
+    if option in MACHINE_CALLBACK_OPTIONS:
+        return option
+    fail(
+        cls,
+        f"{cls.__qualname__}.{option} is a method, but {option} is a "
+        f"{machine_cls.__name__} setting that the class declares by that name; rename it",
+        (option,),
+        "a method named like a machine setting",
+    )
+
+
+def declared_machine_name(cls: type) -> str:
+    """The machine's ``name`` (the prefix of its MachineError messages): a non-empty
+    string the class declares as ``name``, else the class's qualified name."""
+    for klass in cls.__mro__:
+        if "name" in vars(klass):
+            value = vars(klass)["name"]
+            return value if isinstance(value, str) and value else cls.__qualname__
+    return cls.__qualname__
 
 
 __all__ = [
@@ -212,6 +243,7 @@ __all__ = [
     "Location",
     "StateSpec",
     "WorkflowDefinition",
+    "declared_machine_name",
     "declared_workflow",
     "machine_option_defaults",
     "machine_options",

@@ -74,7 +74,10 @@ def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
         return t.cast(_CT, variants[base])
     if ancestor is not None:
         signaling = variants[ancestor]
-    attributes: dict[str, t.Any] = {"__module__": machine_cls.__module__}
+    attributes: dict[str, t.Any] = {
+        "__module__": machine_cls.__module__,
+        "_signaling_variant": True,  # prints as base (core.upstream_class_name)
+    }
     if issubclass(base, Transition):
         attributes["condition_cls"] = signaling_class(
             machine_cls, base.condition_cls, core.SignalingCondition
@@ -139,9 +142,46 @@ class SignalingMixin(AsyncMachineHooks):
         # Chosen once per class, so that no trigger asks whether its machine nests or awaits.
         if cls._nested:
             _choose(cls, "_payload", NestedMachineHooks._nested_payload)
+            _choose(cls, "_begin_entering", NestedMachineHooks._nested_begin_entering)
         if cls._nested and cls._asynchronous:
             _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
             _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)
+
+    def add_states(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """``add_states`` as the wrapped class has it; state objects passed in (``State("A")``,
+        ``NestedState("D")``, the states of an embedded machine) become signaling states."""
+        super().add_states(*args, **kwargs)
+        adopt_states(self)
+
+
+def adopt_states(machine: t.Any) -> None:
+    """Give every state of ``machine`` (children included) that was created outside it the
+    signaling class for its own class, so that it sends state signals too.
+
+    The object stays the one the program holds (its callbacks, its identity); only its
+    class gains the signaling class in front, as the states the machine creates have.
+    """
+    states = list(machine.states.values())
+    while states:
+        state = states.pop()
+        if not isinstance(state, _STATE_VARIANTS):
+            state.__class__ = _adopted_class(type(machine), type(state))
+        states.extend(getattr(state, "states", {}).values())
+
+
+_STATE_VARIANTS = tuple(
+    variant for base, variant in SIGNALING_VARIANTS.items() if issubclass(base, State)
+)
+
+
+_ADOPTED: dict[tuple[type, type], type] = {}
+
+
+def _adopted_class(machine_cls: type, state_cls: type) -> type:
+    key = (machine_cls, state_cls)
+    if key not in _ADOPTED:
+        _ADOPTED[key] = signaling_class(machine_cls, state_cls, core.SignalingState)
+    return _ADOPTED[key]
 
 
 def _choose(cls: type, name: str, hook: t.Callable[..., t.Any]) -> None:

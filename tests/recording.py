@@ -54,3 +54,19 @@ def entries(recorder: SignalRecorder, *, marks: bool = True) -> list[tuple[t.Any
             entry += (payload["reason"], payload["failed_conditions"])
         found.append(entry)
     return found
+
+
+def recording() -> SignalRecorder:
+    """A recorder of every workflow signal, started (``stop()`` it when done)."""
+    recorder = SignalRecorder()
+    recorder.start()
+    return recorder
+
+
+def sent(recorder: SignalRecorder) -> list[tuple[str, object, dict[str, t.Any]]]:
+    """Each recorded signal as (name, sender, payload), in order (marks left out)."""
+    return [
+        (each.signal, each.sender, dict(each.payload))
+        for each in recorder.signals
+        if each.signal != MARK
+    ]

@@ -130,7 +130,9 @@ def test_an_invalid_async_trigger_is_denied_then_raised(log: SignalRecorder) -> 
     assert (denied["reason"], denied["error"]) == ("invalid_trigger", raised.value)
 
 
-def test_a_trigger_cancelled_by_a_newer_one_sends_no_completion(log: SignalRecorder) -> None:
+def test_a_trigger_cancelled_by_a_newer_one_sends_no_completion_but_its_failure(
+    log: SignalRecorder,
+) -> None:
     started = asyncio.Event()
 
     async def slow_upload() -> None:
@@ -158,7 +160,10 @@ def test_a_trigger_cancelled_by_a_newer_one_sends_no_completion(log: SignalRecor
     assert asyncio.run(scenario()) == (False, True)
     assert job.state == "cancelled"  # type: ignore[attr-defined]
     assert [p["trigger"] for p in payloads(log, "transition_completed")] == ["cancel"]
-    assert "transition_failed" not in names(log)
+    [failed] = payloads(log, "transition_failed")
+    assert failed["trigger"] == "start"
+    assert isinstance(failed["error"], asyncio.CancelledError)
+    assert names(log)[-1] == "transition_failed"
 
 
 def test_receiver_errors_surface_in_the_task_whose_trigger_caused_them() -> None:

@@ -8,9 +8,10 @@ same step as a synchronous machine (which signals, which payload) and differs
 only in awaiting the sends; it also keeps one receiver-error scope per task.
 
 A trigger that ``transitions`` cancels because a newer trigger of the same model
-is about to change its state sends no ``transition_completed``: it never got
-there, and the cancellation is not a failure of the model's callbacks, so no
-``transition_failed`` either.
+is about to change its state never completes: it sends ``transition_failed`` with
+the ``asyncio.CancelledError`` in ``error``, after the ``state_entered`` of a state
+it had entered (sent before the newer trigger's signals, see
+:mod:`statesignals.bridge.history`).
 """
 
 from __future__ import annotations
@@ -38,13 +39,20 @@ from ..naming import state_name
 from ..routes import listened, listens, routed
 from ..scope import PendingReceiverErrors, current_task, pending_receiver_errors
 from ..signals import state_entered, state_exited, transition_completed
-from .core import bind_next_methods, raise_if_guard_call_failed, record_refusal
+from .core import (
+    ReprAsUpstream,
+    bind_next_methods,
+    raise_if_guard_call_failed,
+    raised,
+    record_refusal,
+)
 from .diagrams import GraphStandIn, lacks_graph
-from .nesting import NestedMachineHooks, record_transition_names
+from .history import Entering, entering, overtaken, settle
+from .nesting import NestedMachineHooks, PlansEntering, record_transition_names
 from .protocol import SignalingMachineProtocol
 
 
-class SignalingAsyncState(AsyncState):
+class SignalingAsyncState(ReprAsUpstream, AsyncState):
     """An async state that sends ``state_exited`` and ``state_entered``."""
 
     _next_enter: t.Callable[[AsyncEventData], t.Awaitable[None]]
@@ -55,12 +63,19 @@ class SignalingAsyncState(AsyncState):
         bind_next_methods(cls, SignalingAsyncState, "enter", "exit")
 
     async def enter(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
-        await self._next_enter(event_data)
-        if state_entered.receivers or (
-            routed and listens(type(event_data.model), state_entered.name)
+        if not (
+            state_entered.receivers
+            or (routed and listens(type(event_data.model), state_entered.name))
         ):
-            machine: SignalingMachineProtocol = event_data.machine
-            await machine._send_state_signal_async(state_entered, self, event_data)
+            await self._next_enter(event_data)
+            return
+        machine: SignalingMachineProtocol = event_data.machine
+        entry = machine._begin_entering(self, event_data)
+        try:
+            await self._next_enter(event_data)
+        finally:
+            # Also when on_enter raised or the trigger was cancelled while it awaited.
+            await machine._send_entered_async(entry)
 
     async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
         await self._next_exit(event_data)
@@ -78,7 +93,7 @@ class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
     """A nested async state; its signals carry its full name."""
 
 
-class SignalingAsyncCondition(AsyncCondition):
+class SignalingAsyncCondition(ReprAsUpstream, AsyncCondition):
     """An async guard that records its label on the event data when it refuses."""
 
     _next_check: t.Callable[[AsyncEventData], t.Awaitable[bool]]
@@ -101,7 +116,7 @@ class SignalingAsyncCondition(AsyncCondition):
 bind_next_methods(SignalingAsyncCondition, SignalingAsyncCondition, "check")
 
 
-class SignalingAsyncTransition(AsyncTransition):
+class SignalingAsyncTransition(ReprAsUpstream, AsyncTransition):
     """An async transition whose guards report which of them refused."""
 
     condition_cls = SignalingAsyncCondition
@@ -123,11 +138,15 @@ class SignalingAsyncTransition(AsyncTransition):
             del graphs[id(event_data.model)]
 
 
-class SignalingNestedAsyncTransition(SignalingAsyncTransition, NestedAsyncTransition):  # type: ignore[misc]
+# fmt: off
+class SignalingNestedAsyncTransition(  # type: ignore[misc]
+    SignalingAsyncTransition, PlansEntering, NestedAsyncTransition
+):
+    # fmt: on
     """A nested async transition whose guards report which of them refused."""
 
 
-class SignalingAsyncEvent(AsyncEvent):
+class SignalingAsyncEvent(ReprAsUpstream, AsyncEvent):
     """An async event that reports how its trigger ended."""
 
     _next__process: t.Callable[[AsyncEventData], t.Awaitable[bool]]
@@ -150,10 +169,8 @@ class SignalingAsyncEvent(AsyncEvent):
         # Reporting is skipped when no signal has a receiver: it would send nothing.
         try:
             result = await self._next__trigger(event_data)
-        except asyncio.CancelledError:
-            raise
         except BaseException:
-            if event_data.error is not None and WorkflowSignal.connected:
+            if raised(event_data) is not None and WorkflowSignal.connected:
                 machine: SignalingMachineProtocol = event_data.machine
                 await machine._report_unsuccessful_async(event_data)
             raise
@@ -162,7 +179,7 @@ class SignalingAsyncEvent(AsyncEvent):
         machine = event_data.machine
         if result:
             machine._check_state_kept(event_data)
-        elif not isinstance(event_data.error, asyncio.CancelledError):
+        else:
             await machine._report_unsuccessful_async(event_data)
         return result
 
@@ -170,7 +187,7 @@ class SignalingAsyncEvent(AsyncEvent):
 bind_next_methods(SignalingAsyncEvent, SignalingAsyncEvent, "_process", "_trigger")
 
 
-class SignalingNestedAsyncEvent(NestedAsyncEvent):
+class SignalingNestedAsyncEvent(ReprAsUpstream, NestedAsyncEvent):
     """A nested async event that records the transition it made in each region."""
 
     async def _process(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
@@ -244,6 +261,9 @@ class AsyncMachineHooks(NestedMachineHooks):
         self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
         """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
+        if entering:
+            for entry in overtaken(event_data):
+                await self._send_entry_async(entry)
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:
@@ -257,6 +277,17 @@ class AsyncMachineHooks(NestedMachineHooks):
                     raise
                 if not self._hold_interrupt(interrupt):
                     raise
+
+    async def _send_entered_async(self, entry: Entering) -> None:
+        if settle(entry):
+            await self._send_entry_async(entry)
+
+    async def _send_planned_async(self, event_data: EventData) -> None:
+        for entry in self._planned_left(event_data):
+            await self._send_entry_async(entry)
+
+    async def _send_entry_async(self, entry: Entering) -> None:
+        await self._send_async(state_entered, entry[0], entry[1], entry[2])
 
     async def _send_state_signal_async(
         self, signal: WorkflowSignal, state: State, event_data: EventData
@@ -280,9 +311,13 @@ class AsyncMachineHooks(NestedMachineHooks):
         try:
             result = await self._next__trigger_event(event_data, trigger)
         except BaseException:
-            if event_data.error is not None:
+            if entering:
+                await self._send_planned_async(event_data)
+            if raised(event_data) is not None:
                 await self._report_unsuccessful_nested_async(event_data, trigger)
             raise
+        if entering:
+            await self._send_planned_async(event_data)
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)
         elif WorkflowSignal.connected:

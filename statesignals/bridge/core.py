@@ -19,8 +19,10 @@ which payload) that synchronous and asynchronous sends share.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing as t
+from collections import deque
 
 from transitions.core import (
     Condition,
@@ -52,6 +54,7 @@ from ..signals import (
     transition_denied,
     transition_failed,
 )
+from .history import Entering, entering, overtaken, settle
 from .protocol import SignalingMachineProtocol
 
 _R = t.TypeVar("_R")
@@ -81,7 +84,32 @@ def bind_next_methods(cls: type, owner: type, *names: str) -> None:
                 break
 
 
-class SignalingState(State):
+@functools.cache
+def upstream_class_name(cls: type) -> str:
+    """The name of the class a signaling class stands in for: the first class in its
+    MRO that statesignals did not write (``State`` for ``SignalingState``)."""
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("statesignals.") and not vars(klass).get(
+            "_signaling_variant"
+        ):
+            return klass.__name__
+    return cls.__name__
+
+
+class ReprAsUpstream:
+    """Prints as the ``transitions`` class it stands in for: ``<State('A')@...>``,
+    not ``<SignalingState('A')@...>``, as programs and their tests expect."""
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        cls: type = type(self)
+        own = f"<{cls.__name__}("
+        if text.startswith(own):
+            return f"<{upstream_class_name(cls)}({text[len(own) :]}"
+        return text
+
+
+class SignalingState(ReprAsUpstream, State):
     """A state that sends ``state_exited`` and ``state_entered``."""
 
     _next_enter: t.Callable[[EventData], None]
@@ -92,12 +120,24 @@ class SignalingState(State):
         bind_next_methods(cls, SignalingState, "enter", "exit")
 
     def enter(self, event_data: EventData) -> None:
-        self._next_enter(event_data)
-        if state_entered.receivers or (
-            routed and listens(type(event_data.model), state_entered.name)
+        if not (
+            state_entered.receivers
+            or (routed and listens(type(event_data.model), state_entered.name))
         ):
-            machine: SignalingMachineProtocol = event_data.machine
-            machine._send_state_signal(state_entered, self, event_data)
+            self._next_enter(event_data)
+            return
+        machine: SignalingMachineProtocol = event_data.machine
+        entry = machine._begin_entering(self, event_data)
+        try:
+            self._next_enter(event_data)
+        finally:
+            # Also when on_enter raised: the model is in the state all the same.
+            if entering and entering[-1] is entry:
+                # The usual case, written out: nothing overtook the entry.
+                entering.pop()
+                machine._send(state_entered, entry[0], event_data, entry[2])
+            else:
+                machine._send_entered(entry)
 
     def exit(self, event_data: EventData) -> None:
         self._next_exit(event_data)
@@ -111,7 +151,7 @@ class SignalingState(State):
 bind_next_methods(SignalingState, SignalingState, "enter", "exit")
 
 
-class SignalingCondition(Condition):
+class SignalingCondition(ReprAsUpstream, Condition):
     """A guard that records its label on the event data when it refuses."""
 
     _next_check: t.Callable[[EventData], bool]
@@ -132,6 +172,20 @@ class SignalingCondition(Condition):
 
 
 bind_next_methods(SignalingCondition, SignalingCondition, "check")
+
+
+def raised(event_data: EventData) -> BaseException | None:
+    """The exception a callback raised while ``event_data``'s trigger was processed.
+
+    None also when an ``on_exception`` handler deleted ``event.error``, as
+    ``transitions``' README shows: :func:`error_dismissed` tells that case apart.
+    """
+    return getattr(event_data, "error", None)
+
+
+def error_dismissed(event_data: EventData) -> bool:
+    """Whether an ``on_exception`` handler deleted the error of a failed trigger."""
+    return not hasattr(event_data, "error")
 
 
 def raise_if_guard_call_failed(
@@ -175,13 +229,13 @@ def record_refusal(event_data: EventData, condition: Condition) -> None:
     refused.append(condition_label(condition))
 
 
-class SignalingTransition(Transition):
+class SignalingTransition(ReprAsUpstream, Transition):
     """A transition whose guards report which of them refused."""
 
     condition_cls = SignalingCondition
 
 
-class SignalingEvent(Event):
+class SignalingEvent(ReprAsUpstream, Event):
     """An event that reports how its trigger ended."""
 
     _next__process: t.Callable[[EventData], bool]
@@ -211,7 +265,7 @@ class SignalingEvent(Event):
         try:
             result = self._next__trigger(event_data)
         except BaseException:
-            if event_data.error is not None and WorkflowSignal.connected:
+            if raised(event_data) is not None and WorkflowSignal.connected:
                 machine: SignalingMachineProtocol = event_data.machine
                 machine._report_unsuccessful(event_data)
             raise
@@ -279,6 +333,8 @@ class CoreMachineHooks(_MachineBase):
     # Receiver errors are raised only when the outermost trigger returns.
 
     def _process(self, trigger: t.Callable[[], bool]) -> bool:
+        if self._queue_per_model:
+            return self._outermost(functools.partial(self._process_in_model_queue, trigger))
         if not WorkflowSignal.connected or pending_receiver_errors.get() is not None:
             return self._next__process(trigger)
         # The outermost trigger, written out rather than through _outermost(): it
@@ -298,6 +354,32 @@ class CoreMachineHooks(_MachineBase):
         if pending:
             self._surface_receiver_errors(pending)
         return result
+
+    _queue_per_model: bool = False
+    """Whether ``queued=True`` queues each model's triggers on their own (the machine
+    shared by a declared class's instances: a trigger of one instance fired from
+    another's callback runs at once, as with a machine per instance)."""
+
+    def _process_in_model_queue(self, trigger: t.Callable[[], bool]) -> bool:
+        """``Machine._process`` with ``queued=True``, with one queue per model."""
+        # Every trigger transitions queues is a partial of the event data (or of the
+        # nested machine's _trigger_event) first.
+        model_id = id(t.cast(functools.partial[bool], trigger).args[0].model)
+        queues: dict[int, deque[t.Callable[[], bool]]] = vars(self).setdefault("_model_queues", {})
+        queue = queues.get(model_id)
+        if queue is not None:
+            queue.append(trigger)
+            return True
+        queue = queues[model_id] = deque([trigger])
+        try:
+            while queue:
+                queue[0]()
+                queue.popleft()
+        finally:
+            # After an exception the model's queued triggers are dropped, as
+            # transitions clears its queue.
+            del queues[model_id]
+        return True
 
     def _outermost(self, run: t.Callable[[], _R]) -> _R:
         """Run the outermost trigger; then raise (or log) what its receivers raised."""
@@ -397,6 +479,9 @@ class CoreMachineHooks(_MachineBase):
     def _send(
         self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
+        if entering:
+            for entry in overtaken(event_data):
+                self._send_entry(entry)
         """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
@@ -426,6 +511,21 @@ class CoreMachineHooks(_MachineBase):
 
     # What is sent.
 
+    def _begin_entering(self, state: State, event_data: EventData) -> Entering:
+        """Note that the model entered ``state``; its ``on_enter`` callbacks run next."""
+        name = state.name
+        entry = (name, event_data, {"state": name})
+        entering.append(entry)
+        return entry
+
+    def _send_entered(self, entry: Entering) -> None:
+        """Send ``state_entered`` for ``entry``, unless a later signal already did."""
+        if settle(entry):
+            self._send(state_entered, entry[0], entry[1], entry[2])
+
+    def _send_entry(self, entry: Entering) -> None:
+        self._send(state_entered, entry[0], entry[1], entry[2])
+
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None:
@@ -439,6 +539,8 @@ class CoreMachineHooks(_MachineBase):
 
     def _unsuccessful(self, event_data: EventData) -> tuple[WorkflowSignal, dict[str, t.Any]]:
         """Which signal reports an unsuccessful flat trigger, and its extra payload."""
+        if error_dismissed(event_data):
+            return transition_failed, {"error": None}
         error = event_data.error
         trigger = event_data.event.name
         state = event_data.state
@@ -464,6 +566,7 @@ class CoreMachineHooks(_MachineBase):
 __all__ = [
     "SIGNALING_VARIANTS",
     "CoreMachineHooks",
+    "ReprAsUpstream",
     "Sending",
     "SignalingCondition",
     "SignalingEvent",
@@ -471,6 +574,9 @@ __all__ = [
     "SignalingTransition",
     "bind_next_methods",
     "denial",
+    "error_dismissed",
     "raise_if_guard_call_failed",
+    "raised",
     "record_refusal",
+    "upstream_class_name",
 ]

@@ -13,11 +13,10 @@ machine gives.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import typing as t
 
-from transitions.core import Event, EventData, Machine, MachineError, Transition
+from transitions.core import Event, EventData, Machine, MachineError, State, Transition
 from transitions.extensions.nesting import (
     NestedEvent,
     NestedEventData,
@@ -27,9 +26,18 @@ from transitions.extensions.nesting import (
 
 from ..dispatch import WorkflowSignal
 from ..naming import model_state_name, state_name
-from ..routes import listened
-from ..signals import transition_completed, transition_denied, transition_failed
-from .core import CoreMachineHooks, SignalingState, SignalingTransition, denial
+from ..routes import listened, routed
+from ..signals import state_entered, transition_completed, transition_denied, transition_failed
+from .core import (
+    CoreMachineHooks,
+    ReprAsUpstream,
+    SignalingState,
+    SignalingTransition,
+    denial,
+    error_dismissed,
+    raised,
+)
+from .history import Entering, entering, settle
 from .protocol import SignalingMachineProtocol
 
 
@@ -37,7 +45,30 @@ class SignalingNestedState(SignalingState, NestedState):
     """A nested state that sends ``state_exited`` and ``state_entered`` with its full name."""
 
 
-class SignalingNestedTransition(SignalingTransition, NestedTransition):
+class PlansEntering(NestedTransition):
+    """Notes, when the model's state is set, every state the transition will enter.
+
+    A nested transition enters the states one level at a time, outermost first; a
+    trigger fired from a parent's ``on_enter`` runs before the children are entered,
+    although the model is in them already. Entered states noted here are signalled
+    before that trigger's signals (:mod:`statesignals.bridge.history`).
+    """
+
+    def _resolve_transition(self, event_data: EventData) -> t.Any:
+        resolved = super()._resolve_transition(event_data)  # type: ignore[arg-type]
+        if state_entered.receivers or routed:
+            event_data.planned_enters = resolved[2]  # type: ignore[attr-defined]
+        return resolved
+
+    def _update_model(self, event_data: EventData, tree: t.Any) -> None:  # type: ignore[override]
+        NestedTransition._update_model(event_data, tree)  # type: ignore[arg-type]
+        enters = vars(event_data).pop("planned_enters", None)
+        if enters and listened(state_entered, event_data.model, None):
+            machine: SignalingMachineProtocol = event_data.machine
+            machine._plan_entering(event_data, self, enters)
+
+
+class SignalingNestedTransition(SignalingTransition, PlansEntering):
     """A nested transition; also reports ``HierarchicalMachine.to_state`` moves."""
 
     def execute(self, event_data: EventData) -> bool:
@@ -45,16 +76,18 @@ class SignalingNestedTransition(SignalingTransition, NestedTransition):
             return super().execute(event_data)
         # HierarchicalMachine.to_state runs a transition outside any event: it is
         # the outermost trigger, and nothing else reports its completion.
+        event_data.transition = self
         machine: SignalingMachineProtocol = event_data.machine
         return machine._outermost(functools.partial(self._move, event_data))
 
     def _move(self, event_data: EventData) -> bool:
-        result = super().execute(event_data)
-        if result:
-            event_data.transition = self
-            if listened(transition_completed, event_data.model, event_data.event.name):
-                machine: SignalingMachineProtocol = event_data.machine
-                machine._send_completed(event_data)
+        machine: SignalingMachineProtocol = event_data.machine
+        try:
+            result = super().execute(event_data)
+        finally:
+            machine._send_planned(event_data)
+        if result and listened(transition_completed, event_data.model, event_data.event.name):
+            machine._send_completed(event_data)
         return result
 
 
@@ -70,7 +103,7 @@ def record_transition_names(event_data: EventData) -> None:
         event_data.transition_names = names  # type: ignore[attr-defined]
 
 
-class SignalingNestedEvent(NestedEvent):
+class SignalingNestedEvent(ReprAsUpstream, NestedEvent):
     """A nested event that records the transition it made in each region."""
 
     def _process(self, event_data: NestedEventData) -> t.Any:  # type: ignore[override]
@@ -93,14 +126,52 @@ class NestedMachineHooks(CoreMachineHooks):
         try:
             result = self._next__trigger_event(event_data, trigger)
         except BaseException:
-            if event_data.error is not None:
+            if entering:
+                self._send_planned(event_data)
+            if raised(event_data) is not None:
                 self._report_unsuccessful_nested(event_data, trigger)
             raise
+        if entering:
+            self._send_planned(event_data)
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
         elif WorkflowSignal.connected:
             self._check_state_kept(event_data, restore=False)
         return result
+
+    def _plan_entering(
+        self, event_data: EventData, transition: Transition, enters: list[functools.partial[t.Any]]
+    ) -> None:
+        """Note the states ``enters`` (``scoped_enter`` partials) will enter, in order."""
+        source, dest = self._qualified_names(transition)
+        separator = self.state_cls.separator  # type: ignore[attr-defined]
+        plan: dict[int, Entering] = vars(event_data).setdefault("entering_plan", {})
+        for enter in enters:
+            state = enter.func.__self__  # type: ignore[attr-defined]
+            name = separator.join([*(enter.args[1] or []), state.name])
+            entry = (name, event_data, {"state": name, "source": source, "dest": dest})
+            plan[id(state)] = entry
+            entering.append(entry)
+
+    def _nested_begin_entering(self, state: State, event_data: EventData) -> Entering:
+        """``_begin_entering`` of a nested machine: the entry its transition planned."""
+        plan = vars(event_data).get("entering_plan")
+        entry = plan.get(id(state)) if plan is not None else None
+        return (
+            entry
+            if entry is not None
+            else CoreMachineHooks._begin_entering(self, state, event_data)
+        )
+
+    def _planned_left(self, event_data: EventData) -> list[Entering]:
+        """The planned entries of ``event_data`` not sent: an ``on_enter`` raised before
+        the children were entered, but the model is in them."""
+        plan = vars(event_data).pop("entering_plan", None)
+        return [entry for entry in plan.values() if settle(entry)] if plan else []
+
+    def _send_planned(self, event_data: EventData) -> None:
+        for entry in self._planned_left(event_data):
+            self._send_entry(entry)
 
     def _trigger_event_nested(
         self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
@@ -160,9 +231,9 @@ class NestedMachineHooks(CoreMachineHooks):
         None for a trigger name that no state of the machine knows: a flat machine
         raises AttributeError for it before any event runs, and sends nothing either.
         """
+        if error_dismissed(event_data):
+            return transition_failed, {"error": None}
         error = event_data.error
-        if isinstance(error, asyncio.CancelledError):
-            return None
         if getattr(event_data, "regions_result", False) is None:
             if not t.cast(t.Any, self).has_trigger(trigger):
                 return None
@@ -199,6 +270,7 @@ SIGNALING_VARIANTS: dict[type, type] = {
 __all__ = [
     "SIGNALING_VARIANTS",
     "NestedMachineHooks",
+    "PlansEntering",
     "SignalingNestedEvent",
     "SignalingNestedState",
     "SignalingNestedTransition",

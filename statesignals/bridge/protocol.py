@@ -13,6 +13,7 @@ import typing as t
 from transitions.core import EventData, State, Transition
 
 from ..dispatch import WorkflowSignal
+from .history import Entering
 
 
 class SignalingMachineProtocol(t.Protocol):
@@ -23,6 +24,20 @@ class SignalingMachineProtocol(t.Protocol):
     def _send_state_signal(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None: ...
+
+    def _begin_entering(self, state: State, event_data: EventData) -> Entering: ...
+
+    def _send_entered(self, entry: Entering) -> None: ...
+
+    def _send(
+        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
+    ) -> None: ...
+
+    def _plan_entering(
+        self, event_data: EventData, transition: Transition, enters: list[t.Any]
+    ) -> None: ...
+
+    def _send_planned(self, event_data: EventData) -> None: ...
 
     def _send_completed(self, event_data: EventData) -> None: ...
 
@@ -37,6 +52,10 @@ class SignalingMachineProtocol(t.Protocol):
     async def _send_state_signal_async(
         self, signal: WorkflowSignal, state: State, event_data: EventData
     ) -> None: ...
+
+    async def _send_entered_async(self, entry: Entering) -> None: ...
+
+    async def _send_planned_async(self, event_data: EventData) -> None: ...
 
     async def _send_completed_async(self, event_data: EventData) -> None: ...
 
