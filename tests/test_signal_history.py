@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
+import threading
 import typing as t
 from dataclasses import dataclass
 
@@ -279,3 +281,57 @@ def test_async_machine_signals_a_consistent_history(workflow: Workflow) -> None:
 @given(workflows(nested=True, asynchronous=True))
 def test_nested_async_machine_signals_a_consistent_history(workflow: Workflow) -> None:
     check_async(SignalingHierarchicalAsyncMachine, workflow)
+
+
+def test_threads_triggering_their_own_models_keep_each_history() -> None:
+    """Triggers on many threads at once, each with states entered and not yet signalled
+    (slow on_enter callbacks of different lengths): no thread takes off, skips or sends
+    another's pending state_entered."""
+
+    class Worker:
+        state: str
+        start: t.Callable[[], bool]
+        stop: t.Callable[[], bool]
+
+        def __init__(self, work: int) -> None:
+            self.work = work
+
+        def busy(self) -> None:
+            for _ in range(self.work):
+                pass
+
+    log = recording()
+    workers = [Worker(work) for work in (1, 5, 20, 50, 3, 80, 10, 30) * 2]
+    failures: list[BaseException] = []
+
+    def run(worker: Worker) -> None:
+        try:
+            SignalingLockedMachine(
+                worker,
+                states=[{"name": "idle", "on_enter": "busy"}, {"name": "busy", "on_enter": "busy"}],
+                initial="idle",
+                transitions=[["start", "idle", "busy"], ["stop", "busy", "idle"]],
+                auto_transitions=False,
+            )
+            for _ in range(300):
+                worker.start()
+                worker.stop()
+        except BaseException as error:  # reported by the test thread
+            failures.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        log.stop()
+    assert failures == []
+    for worker in workers:
+        assert_consistent_history(log, t.cast(Model, worker), "idle")
+        entered = [p for n, s, p in sent(log) if s is worker and n == "state_entered"]
+        assert len(entered) == 600

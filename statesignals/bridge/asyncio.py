@@ -47,7 +47,7 @@ from .core import (
     record_refusal,
 )
 from .diagrams import GraphStandIn, lacks_graph
-from .history import Entering, entering, overtaken, settle
+from .history import Entering, overtaken, settle, this_thread
 from .nesting import NestedMachineHooks, PlansEntering, record_transition_names
 from .protocol import SignalingMachineProtocol
 
@@ -261,7 +261,7 @@ class AsyncMachineHooks(NestedMachineHooks):
         self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
         """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
-        if entering:
+        if this_thread.entering:
             for entry in overtaken(event_data):
                 await self._send_entry_async(entry)
         sending, payload = self._route(signal, name, event_data, extra)
@@ -311,12 +311,12 @@ class AsyncMachineHooks(NestedMachineHooks):
         try:
             result = await self._next__trigger_event(event_data, trigger)
         except BaseException:
-            if entering:
+            if this_thread.entering:
                 await self._send_planned_async(event_data)
             if raised(event_data) is not None:
                 await self._report_unsuccessful_nested_async(event_data, trigger)
             raise
-        if entering:
+        if this_thread.entering:
             await self._send_planned_async(event_data)
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)

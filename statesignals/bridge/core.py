@@ -54,7 +54,7 @@ from ..signals import (
     transition_denied,
     transition_failed,
 )
-from .history import Entering, entering, overtaken, settle
+from .history import Entering, overtaken, settle, this_thread
 from .protocol import SignalingMachineProtocol
 
 _R = t.TypeVar("_R")
@@ -132,6 +132,7 @@ class SignalingState(ReprAsUpstream, State):
             self._next_enter(event_data)
         finally:
             # Also when on_enter raised: the model is in the state all the same.
+            entering = this_thread.entering
             if entering and entering[-1] is entry:
                 # The usual case, written out: nothing overtook the entry.
                 entering.pop()
@@ -479,10 +480,10 @@ class CoreMachineHooks(_MachineBase):
     def _send(
         self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
     ) -> None:
-        if entering:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
+        if this_thread.entering:
             for entry in overtaken(event_data):
                 self._send_entry(entry)
-        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:
@@ -515,7 +516,7 @@ class CoreMachineHooks(_MachineBase):
         """Note that the model entered ``state``; its ``on_enter`` callbacks run next."""
         name = state.name
         entry = (name, event_data, {"state": name})
-        entering.append(entry)
+        this_thread.entering.append(entry)
         return entry
 
     def _send_entered(self, entry: Entering) -> None:

@@ -10,6 +10,7 @@ that it was not told was entered, nor a child entered before its parent.
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 from transitions.core import EventData
@@ -24,14 +25,32 @@ from ``on_enter``, or a newer async trigger that cancelled this one. Then it is
 sent just before that signal. A plain tuple: one is made on every state entered
 while someone listens."""
 
-entering: list[Entering] = []
-"""The entries not sent yet, in the order the states were entered (of every model: a
-list, as a state's entry is appended and taken off while its on_enter runs). Empty
-whenever no ``on_enter`` callback is running, so a send checks it in one test."""
+
+class PendingEntries(threading.local):
+    """The entries not sent yet, of the triggers running on the current thread.
+
+    A trigger and every trigger that can overtake it run on one thread: one fired
+    from its ``on_enter`` runs inside it, and an async trigger's tasks share their
+    event loop's thread. Triggers on other threads (other instances of a locked
+    workflow, or other machines) never see these entries, so no thread can take off
+    or skip another's entry while it is looked for.
+    """
+
+    entering: list[Entering]
+    """In the order the states were entered (of every model on this thread: a list, as
+    a state's entry is appended and taken off while its on_enter runs). Empty whenever
+    no ``on_enter`` callback is running here, so a send checks it in one test."""
+
+    def __init__(self) -> None:
+        self.entering = []
+
+
+this_thread = PendingEntries()
 
 
 def settle(entry: Entering) -> bool:
     """Take ``entry`` off the pending entries; False if it was sent already."""
+    entering = this_thread.entering
     if entering and entering[-1] is entry:
         entering.pop()
         return True
@@ -48,9 +67,9 @@ def overtaken(event_data: EventData) -> list[Entering]:
     model = event_data.model
     return [
         entry
-        for entry in list(entering)
+        for entry in list(this_thread.entering)
         if entry[1].model is model and entry[1] is not event_data and settle(entry)
     ]
 
 
-__all__ = ["Entering", "entering", "overtaken", "settle"]
+__all__ = ["Entering", "PendingEntries", "overtaken", "settle", "this_thread"]

@@ -37,7 +37,7 @@ from .core import (
     error_dismissed,
     raised,
 )
-from .history import Entering, entering, settle
+from .history import Entering, settle, this_thread
 from .protocol import SignalingMachineProtocol
 
 
@@ -126,12 +126,12 @@ class NestedMachineHooks(CoreMachineHooks):
         try:
             result = self._next__trigger_event(event_data, trigger)
         except BaseException:
-            if entering:
+            if this_thread.entering:
                 self._send_planned(event_data)
             if raised(event_data) is not None:
                 self._report_unsuccessful_nested(event_data, trigger)
             raise
-        if entering:
+        if this_thread.entering:
             self._send_planned(event_data)
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
@@ -146,6 +146,7 @@ class NestedMachineHooks(CoreMachineHooks):
         source, dest = self._qualified_names(transition)
         separator = self.state_cls.separator  # type: ignore[attr-defined]
         plan: dict[int, Entering] = vars(event_data).setdefault("entering_plan", {})
+        entering = this_thread.entering
         for enter in enters:
             state = enter.func.__self__  # type: ignore[attr-defined]
             name = separator.join([*(enter.args[1] or []), state.name])
