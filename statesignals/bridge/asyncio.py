@@ -90,7 +90,21 @@ bind_next_methods(SignalingAsyncState, SignalingAsyncState, "enter", "exit")
 
 
 class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
-    """A nested async state; its signals carry its full name."""
+    """A nested async state; its signals carry its full name, and in a transition its
+    ``state_exited`` waits until the model's state is set
+    (:class:`~statesignals.bridge.nesting.PlansEntering`)."""
+
+    async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
+        await self._next_exit(event_data)
+        if state_exited.receivers or (
+            routed and listens(type(event_data.model), state_exited.name)
+        ):
+            held: list[str] | None = getattr(event_data, "held_exits", None)
+            if held is not None:
+                held.append(state_name(self))
+                return
+            machine: SignalingMachineProtocol = event_data.machine
+            await machine._send_state_signal_async(state_exited, self, event_data)
 
 
 class SignalingAsyncCondition(ReprAsUpstream, AsyncCondition):
@@ -144,6 +158,12 @@ class SignalingNestedAsyncTransition(  # type: ignore[misc]
 ):
     # fmt: on
     """A nested async transition whose guards report which of them refused."""
+
+    async def _release_exits(self, event_data: EventData) -> None:  # type: ignore[override]
+        held: list[str] = vars(event_data).pop("held_exits", [])
+        machine: SignalingMachineProtocol = event_data.machine
+        for name in held:
+            await machine._send_async(state_exited, name, event_data, {"state": name})
 
 
 class SignalingAsyncEvent(ReprAsUpstream, AsyncEvent):
@@ -258,12 +278,18 @@ class AsyncMachineHooks(NestedMachineHooks):
     # Sending: the routing step of every machine, then awaited sends.
 
     async def _send_async(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
+        self,
+        signal: WorkflowSignal,
+        name: str,
+        event_data: EventData,
+        extra: dict[str, t.Any],
+        overtaking: bool = True,
     ) -> None:
-        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
-        if this_thread.entering:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied),
+        as :meth:`CoreMachineHooks._send`."""
+        if overtaking and this_thread.entering:
             for entry in overtaken(event_data):
-                await self._send_entry_async(entry)
+                await self._send_async(state_entered, entry[0], entry[1], entry[2], False)
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:

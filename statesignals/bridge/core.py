@@ -478,12 +478,19 @@ class CoreMachineHooks(_MachineBase):
         return sending, payload
 
     def _send(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
+        self,
+        signal: WorkflowSignal,
+        name: str,
+        event_data: EventData,
+        extra: dict[str, t.Any],
+        overtaking: bool = True,
     ) -> None:
-        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied)."""
-        if this_thread.entering:
+        """Send ``signal`` about ``name`` with ``extra`` in the payload (kept, not copied),
+        after the ``state_entered`` that other triggers of the model left pending
+        (``overtaking``; not for those themselves, which are sent in the order entered)."""
+        if overtaking and this_thread.entering:
             for entry in overtaken(event_data):
-                self._send_entry(entry)
+                self._send(state_entered, entry[0], entry[1], entry[2], False)
         sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
         for each in sending:

@@ -26,8 +26,14 @@ from transitions.extensions.nesting import (
 
 from ..dispatch import WorkflowSignal
 from ..naming import model_state_name, state_name
-from ..routes import listened, routed
-from ..signals import state_entered, transition_completed, transition_denied, transition_failed
+from ..routes import listened, listens, routed
+from ..signals import (
+    state_entered,
+    state_exited,
+    transition_completed,
+    transition_denied,
+    transition_failed,
+)
 from .core import (
     CoreMachineHooks,
     ReprAsUpstream,
@@ -42,11 +48,35 @@ from .protocol import SignalingMachineProtocol
 
 
 class SignalingNestedState(SignalingState, NestedState):
-    """A nested state that sends ``state_exited`` and ``state_entered`` with its full name."""
+    """A nested state that sends ``state_exited`` and ``state_entered`` with its full name.
+
+    In a transition, ``state_exited`` waits until the model's state is set
+    (:class:`PlansEntering`): ``transitions`` leaves the model's state as it was when a
+    parent's ``on_exit`` raises after its children were left.
+    """
+
+    def exit(self, event_data: EventData) -> None:
+        self._next_exit(event_data)
+        if state_exited.receivers or (
+            routed and listens(type(event_data.model), state_exited.name)
+        ):
+            held: list[str] | None = getattr(event_data, "held_exits", None)
+            if held is not None:
+                held.append(state_name(self))
+                return
+            machine: SignalingMachineProtocol = event_data.machine
+            machine._send_state_signal(state_exited, self, event_data)
 
 
 class PlansEntering(NestedTransition):
-    """Notes, when the model's state is set, every state the transition will enter.
+    """Sends the states left once all were left, and notes, when the model's state is
+    set, every state the transition will enter.
+
+    ``transitions`` runs every ``on_exit`` of a nested transition before it sets the
+    model's state, and keeps the state when one of them raises or the state cannot be
+    set (a trigger fired while a parent is entered runs in the parent's scope): the
+    ``state_exited`` signals are held until the model's state is set, so that none is
+    sent for a state the model did not leave.
 
     A nested transition enters the states one level at a time, outermost first; a
     trigger fired from a parent's ``on_enter`` runs before the children are entered,
@@ -55,10 +85,23 @@ class PlansEntering(NestedTransition):
     """
 
     def _resolve_transition(self, event_data: EventData) -> t.Any:
-        resolved = super()._resolve_transition(event_data)  # type: ignore[arg-type]
+        tree, exits, enters = super()._resolve_transition(event_data)  # type: ignore[arg-type]
         if state_entered.receivers or routed:
-            event_data.planned_enters = resolved[2]  # type: ignore[attr-defined]
-        return resolved
+            event_data.planned_enters = enters  # type: ignore[attr-defined]
+        if exits and (
+            state_exited.receivers or (routed and listens(type(event_data.model), "state_exited"))
+        ):
+            event_data.held_exits = []  # type: ignore[attr-defined]
+            # Run once the model's state is set, before the first on_enter.
+            enters = [functools.partial(self._release_exits, event_data), *enters]
+        return tree, exits, enters
+
+    def _release_exits(self, event_data: EventData) -> None:
+        """Send the ``state_exited`` signals held while the transition left its states."""
+        held: list[str] = vars(event_data).pop("held_exits", [])
+        machine: SignalingMachineProtocol = event_data.machine
+        for name in held:
+            machine._send(state_exited, name, event_data, {"state": name})
 
     def _update_model(self, event_data: EventData, tree: t.Any) -> None:  # type: ignore[override]
         NestedTransition._update_model(event_data, tree)  # type: ignore[arg-type]
@@ -149,7 +192,10 @@ class NestedMachineHooks(CoreMachineHooks):
         entering = this_thread.entering
         for enter in enters:
             state = enter.func.__self__  # type: ignore[attr-defined]
-            name = separator.join([*(enter.args[1] or []), state.name])
+            # Its own name: NestedState.name prefixes the scope the state is entered in
+            # at this moment, which an async trigger awaiting inside it still holds.
+            own_name = State.name.fget(state)  # type: ignore[attr-defined]
+            name = separator.join([*(enter.args[1] or []), own_name])
             entry = (name, event_data, {"state": name, "source": source, "dest": dest})
             plan[id(state)] = entry
             entering.append(entry)

@@ -30,7 +30,12 @@ class SignalingMachineProtocol(t.Protocol):
     def _send_entered(self, entry: Entering) -> None: ...
 
     def _send(
-        self, signal: WorkflowSignal, name: str, event_data: EventData, extra: dict[str, t.Any]
+        self,
+        signal: WorkflowSignal,
+        name: str,
+        event_data: EventData,
+        extra: dict[str, t.Any],
+        overtaking: bool = True,
     ) -> None: ...
 
     def _plan_entering(
@@ -48,6 +53,15 @@ class SignalingMachineProtocol(t.Protocol):
     def _outermost(self, run: c.Callable[[], bool]) -> bool: ...
 
     def _qualified_names(self, transition: Transition) -> tuple[str, str]: ...
+
+    async def _send_async(
+        self,
+        signal: WorkflowSignal,
+        name: str,
+        event_data: EventData,
+        extra: dict[str, t.Any],
+        overtaking: bool = True,
+    ) -> None: ...
 
     async def _send_state_signal_async(
         self, signal: WorkflowSignal, state: State, event_data: EventData
