@@ -303,9 +303,9 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
         raise WorkflowDefinitionError(
             f"{cls.__qualname__}: {machine_cls.__name__} rejected the workflow: {error}"
         ) from error
-    if machine.has_queue is True and not t.cast(SignalingMixin, machine)._asynchronous:
+    if machine.has_queue is True:
         # One machine serves every instance: queue each instance's triggers apart.
-        t.cast(SignalingMixin, machine)._queue_per_model = True
+        t.cast(SignalingMixin, machine)._queue_models_apart()
     # Its models are the class's instances, never added to it: dispatch would do nothing.
     machine.dispatch = functools.partial(_refuse_dispatch, cls)  # type: ignore[method-assign]
     # transitions adds on_enter_<state>/on_exit_<state> methods of a model as

@@ -97,6 +97,9 @@ def signaling_class(machine_cls: type, base: _CT, signaling: type) -> _CT:
     )
     if slot is not None:
         variant.__qualname__ = f"{machine_cls.__qualname__}.{slot}"
+        condition_cls = attributes.get("condition_cls")
+        if condition_cls is not None and vars(condition_cls).get("_signaling_variant"):
+            condition_cls.__qualname__ = f"{variant.__qualname__}.condition_cls"
     return t.cast(_CT, variant)
 
 
@@ -180,8 +183,46 @@ _ADOPTED: dict[tuple[type, type], type] = {}
 def _adopted_class(machine_cls: type, state_cls: type) -> type:
     key = (machine_cls, state_cls)
     if key not in _ADOPTED:
-        _ADOPTED[key] = signaling_class(machine_cls, state_cls, core.SignalingState)
+        adopted: t.Any = signaling_class(machine_cls, state_cls, core.SignalingState)
+        if vars(adopted).get("_signaling_variant"):
+            # Made at run time for the program's own class, so pickle cannot find it
+            # by name: its states pickle as made again from the two classes.
+            adopted.__qualname__ = f"{machine_cls.__qualname__}.<adopted {state_cls.__qualname__}>"
+            adopted._adopted_from = key
+            adopted.__reduce_ex__ = _reduce_adopted_state
+        _ADOPTED[key] = adopted
     return _ADOPTED[key]
+
+
+def _reduce_adopted_state(state: State, protocol: t.SupportsIndex) -> str | tuple[t.Any, ...]:
+    """What pickle and ``copy`` store for a state of an adopted class: what its own
+    class stores (its ``__reduce__``, if it has one), with the adopted class
+    replaced by the classes :func:`_adopted_state` makes it from."""
+    adopted = type(state)
+    reduced = super(adopted, state).__reduce_ex__(protocol)
+    if isinstance(reduced, str):
+        return reduced
+    construct, args, *rest = reduced
+    machine_cls, state_cls = vars(adopted)["_adopted_from"]
+    if construct is adopted:
+        return (_adopted_state, (None, machine_cls, state_cls, *args), *rest)
+    if args and args[0] is adopted:
+        return (_adopted_state, (construct, machine_cls, state_cls, *args[1:]), *rest)
+    return reduced
+
+
+def _adopted_state(
+    construct: t.Callable[..., State] | None, machine_cls: type, state_cls: type, *args: t.Any
+) -> State:
+    """A state of the adopted class for ``state_cls``, made as ``construct(cls, *args)``
+    (``copyreg.__newobj__``, say), or as ``cls(*args)`` when ``construct`` is None.
+
+    Stored pickles name this function: its name and arguments must stay as they are.
+    """
+    adopted = _adopted_class(machine_cls, state_cls)
+    if construct is None:
+        return t.cast(State, adopted(*args))
+    return construct(adopted, *args)
 
 
 def _choose(cls: type, name: str, hook: t.Callable[..., t.Any]) -> None:

@@ -247,17 +247,27 @@ class AsyncMachineHooks(NestedMachineHooks):
             self._surface_receiver_errors(pending)
         return result
 
+    def _queue_models_apart(self) -> None:
+        super()._queue_models_apart()
+        if self._asynchronous:
+            # What transitions keeps for queued="model": a queue per model, in place
+            # of the one queue of queued=True.
+            t.cast(t.Any, self)._transition_queue_dict = {}
+
     def _process_async(
         self, trigger: t.Callable[[], t.Any], model: object
     ) -> c.Coroutine[t.Any, t.Any, bool]:
         """``AsyncMachine._process_async``, also for models the machine does not hold.
 
-        With ``queued="model"`` transitions keeps a queue per added model;
-        instances of a :class:`~statesignals.SignalingMachine` are never added, so
-        each gets a queue while it has events to process.
+        With ``queued="model"`` (and ``queued=True`` on the machine of a
+        :class:`~statesignals.SignalingMachine`) transitions keeps a queue per added
+        model; instances of a declared class are never added, so each gets a
+        queue while it has events to process.
         """
         machine: t.Any = self
-        if machine.has_queue != "model" or id(model) in machine._transition_queue_dict:
+        if (
+            not self._queue_per_model and machine.has_queue != "model"
+        ) or id(model) in machine._transition_queue_dict:
             return self._next__process_async(trigger, model)
         return self._process_with_own_queue(trigger, model)
 

@@ -361,6 +361,10 @@ class CoreMachineHooks(_MachineBase):
     shared by a declared class's instances: a trigger of one instance fired from
     another's callback runs at once, as with a machine per instance)."""
 
+    def _queue_models_apart(self) -> None:
+        """Make ``queued=True`` queue each model's triggers on their own."""
+        self._queue_per_model = True
+
     def _process_in_model_queue(self, trigger: t.Callable[[], bool]) -> bool:
         """``Machine._process`` with ``queued=True``, with one queue per model."""
         # Every trigger transitions queues is a partial of the event data (or of the
