@@ -245,7 +245,14 @@ class WorkflowSignal(NamedSignal):
             return []
         results: list[tuple[c.Callable[..., t.Any], t.Any]] = []
         errors: list[BaseException] = []  # interrupts too, sorted out if there are any
-        for receiver_id in self._receiver_ids(sender):
+        # _receiver_ids, its common case written out: no receiver for one sender only.
+        by_sender = self._by_sender
+        ordered = (
+            self._dispatch_order.get(ANY_ID) if len(by_sender) == (ANY_ID in by_sender) else None
+        )
+        if ordered is None:
+            ordered = self._receiver_ids(sender)
+        for receiver_id in ordered:
             # _live_receiver, inlined: this loop runs for every signal of every trigger.
             receiver = receivers.get(receiver_id)
             if isinstance(receiver, weakref.ref):

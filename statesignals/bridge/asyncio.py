@@ -210,10 +210,20 @@ bind_next_methods(SignalingAsyncEvent, SignalingAsyncEvent, "_process", "_trigge
 class SignalingNestedAsyncEvent(ReprAsUpstream, NestedAsyncEvent):
     """A nested async event that records the transition it made in each region."""
 
+    _next__process: t.Callable[[AsyncEventData], t.Awaitable[bool]]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingNestedAsyncEvent, "_process")
+
     async def _process(self, event_data: AsyncEventData) -> bool:  # type: ignore[override]
-        result = await super()._process(event_data)
-        record_transition_names(event_data)
+        result = await self._next__process(event_data)
+        if WorkflowSignal.connected:
+            record_transition_names(event_data)
         return result
+
+
+bind_next_methods(SignalingNestedAsyncEvent, SignalingNestedAsyncEvent, "_process")
 
 
 class AsyncMachineHooks(NestedMachineHooks):

@@ -334,8 +334,6 @@ class CoreMachineHooks(_MachineBase):
     # Receiver errors are raised only when the outermost trigger returns.
 
     def _process(self, trigger: t.Callable[[], bool]) -> bool:
-        if self._queue_per_model:
-            return self._outermost(functools.partial(self._process_in_model_queue, trigger))
         if not WorkflowSignal.connected or pending_receiver_errors.get() is not None:
             return self._next__process(trigger)
         # The outermost trigger, written out rather than through _outermost(): it
@@ -364,6 +362,11 @@ class CoreMachineHooks(_MachineBase):
     def _queue_models_apart(self) -> None:
         """Make ``queued=True`` queue each model's triggers on their own."""
         self._queue_per_model = True
+        # On the instance, so that the machines that queue together ask nothing per trigger.
+        self._process = self._process_per_model  # type: ignore[method-assign]
+
+    def _process_per_model(self, trigger: t.Callable[[], bool]) -> bool:
+        return self._outermost(functools.partial(self._process_in_model_queue, trigger))
 
     def _process_in_model_queue(self, trigger: t.Callable[[], bool]) -> bool:
         """``Machine._process`` with ``queued=True``, with one queue per model."""
@@ -495,8 +498,17 @@ class CoreMachineHooks(_MachineBase):
         if overtaking and this_thread.entering:
             for entry in overtaken(event_data):
                 self._send(state_entered, entry[0], entry[1], entry[2], False)
-        sending, payload = self._route(signal, name, event_data, extra)
         model = event_data.model
+        # _route, written out: this runs for every signal of every trigger.
+        routes = targets(type(model), signal.name, name) if routed else ()
+        if signal.receivers:
+            sending = (signal, *routes) if routes else signal.alone
+        elif routes:
+            sending = routes
+        else:
+            return
+        payload = self._payload(event_data, signal)
+        payload.update(extra)
         for each in sending:
             try:
                 each.send_payload(model, payload)

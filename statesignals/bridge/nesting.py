@@ -39,6 +39,7 @@ from .core import (
     ReprAsUpstream,
     SignalingState,
     SignalingTransition,
+    bind_next_methods,
     denial,
     error_dismissed,
     raised,
@@ -84,8 +85,14 @@ class PlansEntering(NestedTransition):
     before that trigger's signals (:mod:`statesignals.bridge.history`).
     """
 
+    _next__resolve_transition: t.Callable[[EventData], t.Any]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, PlansEntering, "_resolve_transition")
+
     def _resolve_transition(self, event_data: EventData) -> t.Any:
-        tree, exits, enters = super()._resolve_transition(event_data)  # type: ignore[arg-type]
+        tree, exits, enters = self._next__resolve_transition(event_data)
         if state_entered.receivers or routed:
             event_data.planned_enters = enters  # type: ignore[attr-defined]
         if exits and (
@@ -111,12 +118,21 @@ class PlansEntering(NestedTransition):
             machine._plan_entering(event_data, self, enters)
 
 
+bind_next_methods(PlansEntering, PlansEntering, "_resolve_transition")
+
+
 class SignalingNestedTransition(SignalingTransition, PlansEntering):
     """A nested transition; also reports ``HierarchicalMachine.to_state`` moves."""
 
+    _next_execute: t.Callable[[EventData], bool]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingNestedTransition, "execute")
+
     def execute(self, event_data: EventData) -> bool:
         if isinstance(event_data.event, NestedEvent):
-            return super().execute(event_data)
+            return self._next_execute(event_data)
         # HierarchicalMachine.to_state runs a transition outside any event: it is
         # the outermost trigger, and nothing else reports its completion.
         event_data.transition = self
@@ -126,7 +142,7 @@ class SignalingNestedTransition(SignalingTransition, PlansEntering):
     def _move(self, event_data: EventData) -> bool:
         machine: SignalingMachineProtocol = event_data.machine
         try:
-            result = super().execute(event_data)
+            result = self._next_execute(event_data)
         finally:
             machine._send_planned(event_data)
         if result and listened(transition_completed, event_data.model, event_data.event.name):
@@ -134,8 +150,12 @@ class SignalingNestedTransition(SignalingTransition, PlansEntering):
         return result
 
 
+bind_next_methods(SignalingNestedTransition, SignalingNestedTransition, "execute")
+
+
 def record_transition_names(event_data: EventData) -> None:
-    """Keep the full source and dest names of the first region's transition.
+    """Keep the full source and dest names of the first region's transition, for the
+    signals sent once every region ran (called while any receiver is connected).
 
     The machine is still scoped to the region here; by the time
     ``transition_completed`` is sent it is back at the root.
@@ -149,10 +169,20 @@ def record_transition_names(event_data: EventData) -> None:
 class SignalingNestedEvent(ReprAsUpstream, NestedEvent):
     """A nested event that records the transition it made in each region."""
 
+    _next__process: t.Callable[[NestedEventData], t.Any]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        bind_next_methods(cls, SignalingNestedEvent, "_process")
+
     def _process(self, event_data: NestedEventData) -> t.Any:  # type: ignore[override]
-        result = super()._process(event_data)
-        record_transition_names(event_data)
+        result = self._next__process(event_data)
+        if WorkflowSignal.connected:
+            record_transition_names(event_data)
         return result
+
+
+bind_next_methods(SignalingNestedEvent, SignalingNestedEvent, "_process")
 
 
 class NestedMachineHooks(CoreMachineHooks):
