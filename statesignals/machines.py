@@ -143,6 +143,7 @@ class SignalingMixin(AsyncMachineHooks):
         if cls._nested:
             _choose(cls, "_payload", NestedMachineHooks._nested_payload)
             _choose(cls, "_begin_entering", NestedMachineHooks._nested_begin_entering)
+            _choose(cls, "_reached_state", NestedMachineHooks._nested_reached_state)
         if cls._nested and cls._asynchronous:
             _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
             _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)
