@@ -144,6 +144,8 @@ class SignalingMixin(AsyncMachineHooks):
             _choose(cls, "_payload", NestedMachineHooks._nested_payload)
             _choose(cls, "_begin_entering", NestedMachineHooks._nested_begin_entering)
             _choose(cls, "_reached_state", NestedMachineHooks._nested_reached_state)
+        if cls._nested and cls._locked:
+            locking.keep_scope_per_thread(cls)
         if cls._nested and cls._asynchronous:
             _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
             _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)
@@ -162,10 +164,14 @@ def adopt_states(machine: t.Any) -> None:
     The object stays the one the program holds (its callbacks, its identity); only its
     class gains the signaling class in front, as the states the machine creates have.
     """
+    scoped = locking.scoped_per_thread(type(machine))
     states = list(machine.states.values())
     while states:
         state = states.pop()
-        if not isinstance(state, _STATE_VARIANTS):
+        if not isinstance(state, _STATE_VARIANTS) or (
+            # A state of an embedded machine entered by this one's threads at once.
+            scoped and not isinstance(state, locking.ScopedPerThread)
+        ):
             state.__class__ = _adopted_class(type(machine), type(state))
         states.extend(getattr(state, "states", {}).values())
 
@@ -181,7 +187,10 @@ _ADOPTED: dict[tuple[type, type], type] = {}
 def _adopted_class(machine_cls: type, state_cls: type) -> type:
     key = (machine_cls, state_cls)
     if key not in _ADOPTED:
-        _ADOPTED[key] = signaling_class(machine_cls, state_cls, core.SignalingState)
+        adopted = signaling_class(machine_cls, state_cls, core.SignalingState)
+        if locking.scoped_per_thread(machine_cls):
+            adopted = locking.scoped_state_class(machine_cls, adopted)
+        _ADOPTED[key] = adopted
     return _ADOPTED[key]
 
 

@@ -215,7 +215,10 @@ TRIP_STATES: list[t.Any] = [
         "initial": "hotel",
         "transitions": [["swim", "hotel", "beach"]],
     },
-    {"name": "trip", "parallel": ["plane", {"name": "bags", "children": ["packed"], "initial": "packed"}]},
+    {
+        "name": "trip",
+        "parallel": ["plane", {"name": "bags", "children": ["packed"], "initial": "packed"}],
+    },
 ]
 TRIP_TRANSITIONS = [["leave", "home", "away"], ["fly", "home", "trip"]]
 
