@@ -146,6 +146,9 @@ class SignalingMixin(AsyncMachineHooks):
         if cls._nested:
             _choose(cls, "_payload", NestedMachineHooks._nested_payload)
             _choose(cls, "_begin_entering", NestedMachineHooks._nested_begin_entering)
+            _choose(cls, "_reached_state", NestedMachineHooks._nested_reached_state)
+        if cls._nested and cls._locked:
+            locking.keep_scope_per_thread(cls)
         if cls._nested and cls._asynchronous:
             _choose(cls, "_trigger_event", AsyncMachineHooks._trigger_event_async)
             _choose(cls, "_trigger_event_nested", AsyncMachineHooks._trigger_event_nested_async)
@@ -164,10 +167,14 @@ def adopt_states(machine: t.Any) -> None:
     The object stays the one the program holds (its callbacks, its identity); only its
     class gains the signaling class in front, as the states the machine creates have.
     """
+    scoped = locking.scoped_per_thread(type(machine))
     states = list(machine.states.values())
     while states:
         state = states.pop()
-        if not isinstance(state, _STATE_VARIANTS):
+        if not isinstance(state, _STATE_VARIANTS) or (
+            # A state of an embedded machine entered by this one's threads at once.
+            scoped and not isinstance(state, locking.ScopedPerThread)
+        ):
             state.__class__ = _adopted_class(type(machine), type(state))
         states.extend(getattr(state, "states", {}).values())
 
@@ -184,7 +191,11 @@ def _adopted_class(machine_cls: type, state_cls: type) -> type:
     key = (machine_cls, state_cls)
     if key not in _ADOPTED:
         adopted: t.Any = signaling_class(machine_cls, state_cls, core.SignalingState)
-        if vars(adopted).get("_signaling_variant"):
+        made_here = bool(vars(adopted).get("_signaling_variant"))
+        if locking.scoped_per_thread(machine_cls):
+            adopted = locking.scoped_state_class(machine_cls, adopted)
+            made_here = True
+        if made_here:
             # Made at run time for the program's own class, so pickle cannot find it
             # by name: its states pickle as made again from the two classes.
             adopted.__qualname__ = f"{machine_cls.__qualname__}.<adopted {state_cls.__qualname__}>"

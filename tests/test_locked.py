@@ -7,6 +7,7 @@ import itertools
 import pickle
 import sys
 import threading
+import time
 import typing as t
 from collections import defaultdict
 
@@ -16,7 +17,11 @@ from statesignals import (
     SignalingLockedHierarchicalMachine,
     SignalingLockedMachine,
     SignalingMachine,
+    StateCheck,
     Trigger,
+    TriggerCheck,
+    state_entered,
+    state_exited,
     transition_completed,
 )
 from statesignals.bridge.locking import MODEL_LOCK_ATTRIBUTE
@@ -184,58 +189,42 @@ class Courier(SignalingMachine):
     advance: Trigger
 
 
-def test_a_receiver_waiting_for_another_instances_trigger_does_not_deadlock() -> None:
-    first, second = Courier(), Courier()
-    finished = threading.Event()
-
-    def advance_the_other() -> None:
-        second.advance()
-        finished.set()
-
-    def wait_for_the_other(sender: object, **payload: t.Any) -> None:
-        if sender is first:
-            threading.Thread(target=advance_the_other).start()
-            # With one lock per class the other trigger waits for this receiver.
-            finished.wait(timeout=10)
-
-    transition_completed.connect(wait_for_the_other)
-    first.advance()
-    assert finished.is_set()
-    assert (first.state, second.state) == ("picked", "picked")
-
-
-def test_declared_locked_triggers_of_one_instance_stay_serialized_under_contention() -> None:
+def run_switching_often(workers: list[threading.Thread]) -> None:
+    """Run ``workers`` to their end, with threads switched every microsecond."""
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        couriers = [Courier() for _ in range(3)]
-        observed: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        overlapping: list[object] = []
-        inside: set[int] = set()
-
-        def receiver(sender: object, **payload: t.Any) -> None:
-            # Another thread inside the same instance's trigger would be a broken lock.
-            if id(sender) in inside:
-                overlapping.append(sender)
-            inside.add(id(sender))
-            observed[id(sender)].append((payload["source"], payload["dest"]))
-            inside.discard(id(sender))
-
-        transition_completed.connect(receiver)
-        barrier = threading.Barrier(6)
-
-        def work(offset: int) -> None:
-            barrier.wait()
-            for index in range(600):
-                couriers[(offset + index) % 3].advance()
-
-        workers = [threading.Thread(target=work, args=(n,)) for n in range(6)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
     finally:
         sys.setswitchinterval(previous)
+
+
+def test_declared_locked_triggers_of_one_instance_stay_serialized_under_contention() -> None:
+    couriers = [Courier() for _ in range(3)]
+    observed: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    overlapping: list[object] = []
+    inside: set[int] = set()
+
+    def receiver(sender: object, **payload: t.Any) -> None:
+        # Another thread inside the same instance's trigger would be a broken lock.
+        if id(sender) in inside:
+            overlapping.append(sender)
+        inside.add(id(sender))
+        observed[id(sender)].append((payload["source"], payload["dest"]))
+        inside.discard(id(sender))
+
+    transition_completed.connect(receiver)
+    barrier = threading.Barrier(6)
+
+    def work(offset: int) -> None:
+        barrier.wait()
+        for index in range(600):
+            couriers[(offset + index) % 3].advance()
+
+    run_switching_often([threading.Thread(target=work, args=(n,)) for n in range(6)])
     assert overlapping == []
     for courier in couriers:
         moves = observed[id(courier)]
@@ -253,3 +242,172 @@ def test_a_declared_locked_instance_pickles_and_copies_with_a_lock_of_its_own() 
         assert vars(twin)[MODEL_LOCK_ATTRIBUTE] is not vars(courier)[MODEL_LOCK_ATTRIBUTE]
     machine = pickle.loads(pickle.dumps(Courier.machine))
     assert machine._locks_per_model
+
+
+NESTED_STATES: list[t.Any] = [
+    "received",
+    {"name": "picking", "children": ["aisle", "shelf"], "initial": "aisle"},
+    {"name": "packing", "parallel": ["box", "label"]},
+]
+NESTED_ADVANCE = [
+    ["advance", "received", "picking"],
+    ["advance", "picking_aisle", "picking_shelf"],
+    ["advance", "picking_shelf", "packing"],
+    ["advance", "packing", "received"],
+]
+NESTED_CYCLE: list[t.Any] = [
+    "received",
+    "picking_aisle",
+    "picking_shelf",
+    ["packing_box", "packing_label"],
+]
+ENTERED_PER_CYCLE = [
+    "picking",
+    "picking_aisle",
+    "picking_shelf",
+    "packing",
+    "packing_box",
+    "packing_label",
+    "received",
+]
+
+
+class NestedCourier(SignalingMachine):
+    """A declared locked nested workflow: one machine, one lock per instance."""
+
+    machine_cls = SignalingLockedHierarchicalMachine
+    states = NESTED_STATES
+    initial = "received"
+    transitions = NESTED_ADVANCE
+
+    advance: Trigger
+    may_advance: TriggerCheck
+    is_picking: StateCheck
+
+    def on_exit_picking_aisle(self) -> None:
+        # Callbacks that wait (for I/O, say) let other threads through the same state.
+        time.sleep(0)
+
+    def on_enter_packing_label(self) -> None:
+        time.sleep(0)
+
+
+def test_a_slow_receiver_of_a_nested_instance_does_not_hold_up_another_instance() -> None:
+    slow, other = NestedCourier(), NestedCourier()
+    receiving = threading.Event()
+    release = threading.Event()
+    finished_while_receiving: list[bool] = []
+
+    def slow_receiver(sender: object, **payload: t.Any) -> None:
+        if sender is slow:
+            receiving.set()
+            release.wait(timeout=10)
+
+    transition_completed.connect(slow_receiver)
+    slow_trigger = threading.Thread(target=slow.advance)
+    slow_trigger.start()
+    assert receiving.wait(timeout=10)
+
+    def advance_other() -> None:
+        other.advance()
+        finished_while_receiving.append(not release.is_set())
+
+    other_trigger = threading.Thread(target=advance_other)
+    other_trigger.start()
+    # With one lock per class, the other trigger waits for the slow receiver.
+    other_trigger.join(timeout=10)
+    release.set()
+    slow_trigger.join()
+    other_trigger.join()
+    assert finished_while_receiving == [True]
+    assert (slow.state, other.state) == ("picking_aisle", "picking_aisle")
+
+
+@pytest.mark.parametrize(
+    ("workflow", "reached"), [(Courier, "picked"), (NestedCourier, "picking_aisle")]
+)
+def test_a_receiver_waiting_for_another_instances_trigger_does_not_deadlock(
+    workflow: type[Courier | NestedCourier], reached: str
+) -> None:
+    first, second = workflow(), workflow()
+    finished = threading.Event()
+
+    def advance_the_other() -> None:
+        second.advance()
+        finished.set()
+
+    def wait_for_the_other(sender: object, **payload: t.Any) -> None:
+        if sender is first:
+            threading.Thread(target=advance_the_other).start()
+            # With one lock per class the other trigger waits for this receiver.
+            finished.wait(timeout=10)
+
+    transition_completed.connect(wait_for_the_other)
+    first.advance()
+    assert finished.is_set()
+    assert (first.state, second.state) == (reached, reached)
+
+
+def test_concurrent_triggers_of_nested_instances_keep_states_and_signals_apart() -> None:
+    # Each thread drives its own instance: the machine's scope, shared by all
+    # instances, is changed by every thread at once.
+    threads, cycles = 6, 150
+    couriers = [NestedCourier() for _ in range(threads)]
+    signals: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    checks: list[str] = []
+
+    def on_completed(sender: object, **payload: t.Any) -> None:
+        signals[id(sender)].append(("completed", payload["source"], payload["dest"]))
+
+    def on_entered(sender: object, **payload: t.Any) -> None:
+        signals[id(sender)].append(("entered", payload["state"]))
+
+    def on_exited(sender: object, **payload: t.Any) -> None:
+        signals[id(sender)].append(("exited", payload["state"]))
+
+    transition_completed.connect(on_completed)
+    state_entered.connect(on_entered)
+    state_exited.connect(on_exited)
+    alone = NestedCourier()
+    for _ in NESTED_CYCLE:
+        alone.advance()
+    one_cycle = signals.pop(id(alone))
+    assert [signal[1] for signal in one_cycle if signal[0] == "entered"] == ENTERED_PER_CYCLE
+    barrier = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def work(courier: NestedCourier) -> None:
+        barrier.wait()
+        try:
+            for step in range(cycles * len(NESTED_CYCLE)):
+                assert courier.may_advance()
+                assert courier.advance()
+                expected = NESTED_CYCLE[(step + 1) % len(NESTED_CYCLE)]
+                if courier.state != expected:
+                    checks.append(f"{courier.state!r} after step {step}, not {expected!r}")
+                if not courier.is_picking(allow_substates=True) and "picking" in str(expected):
+                    checks.append(f"not in picking at step {step}")
+        except BaseException as error:
+            failures.append(error)
+
+    run_switching_often([threading.Thread(target=work, args=(courier,)) for courier in couriers])
+    assert failures == []
+    assert checks == []
+    for courier in couriers:
+        assert courier.state == "received"
+        assert signals[id(courier)] == one_cycle * cycles
+    machine: t.Any = NestedCourier.machine
+    assert machine.scoped is machine and machine.prefix_path == [] and machine._stack == []
+
+
+def test_a_declared_locked_nested_machine_pickles_and_copies_locked_per_instance() -> None:
+    courier = NestedCourier()
+    courier.advance()
+    for twin in (pickle.loads(pickle.dumps(courier)), copy.deepcopy(courier)):
+        assert twin.advance()
+        assert twin.state == "picking_shelf"
+    declared: t.Any = NestedCourier.machine
+    for machine in (pickle.loads(pickle.dumps(declared)), copy.deepcopy(declared)):
+        assert machine._locks_per_model
+        assert machine.scoped is machine
+        assert machine.get_nested_state_names() == declared.get_nested_state_names()

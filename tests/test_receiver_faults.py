@@ -207,19 +207,70 @@ def test_an_interrupt_in_an_async_receiver_propagates_once_the_model_is_in_its_n
     assert calls == ["completed"]
 
 
-def test_a_receiver_deleting_the_state_of_a_nested_model_fails_loudly() -> None:
-    class Trip(SignalingMachine):
-        machine_cls = SignalingHierarchicalMachine
-        states = ["home", {"name": "away", "children": ["hotel"], "initial": "hotel"}]
-        initial = "home"
-        transitions = [["leave", "home", "away"]]
+TRIP_STATES: list[t.Any] = [
+    "home",
+    {
+        "name": "away",
+        "children": ["hotel", "beach"],
+        "initial": "hotel",
+        "transitions": [["swim", "hotel", "beach"]],
+    },
+    {
+        "name": "trip",
+        "parallel": ["plane", {"name": "bags", "children": ["packed"], "initial": "packed"}],
+    },
+]
+TRIP_TRANSITIONS = [["leave", "home", "away"], ["fly", "home", "trip"]]
 
-    def forget(sender: object, **payload: t.Any) -> None:
-        del t.cast(t.Any, sender).state
 
-    transition_completed.connect(forget)
-    with pytest.raises(StateAttributeError, match=r"Trip\.leave .*'state' attribute was deleted"):
-        Trip().trigger("leave")
+class Trip(SignalingMachine):
+    machine_cls = SignalingHierarchicalMachine
+    states = TRIP_STATES
+    initial = "home"
+    transitions = TRIP_TRANSITIONS
+
+
+def forget_the_state(sender: object, **payload: t.Any) -> None:
+    del t.cast(t.Any, sender).state
+
+
+@pytest.mark.parametrize(
+    ("triggers", "reached"),
+    [
+        # The dest is a compound state: the model reached its initial child.
+        (["leave"], "away_hotel"),
+        # The dest is local to the region the transition ran in.
+        (["leave", "swim"], "away_beach"),
+        # The dest is parallel: the model is in every region's state.
+        (["fly"], ["trip_plane", "trip_bags_packed"]),
+    ],
+)
+def test_a_receiver_deleting_the_state_of_a_declared_nested_model_gets_it_set_back(
+    triggers: list[str], reached: t.Any
+) -> None:
+    trip = Trip()
+    for trigger in triggers[:-1]:
+        trip.trigger(trigger)
+    transition_completed.connect(forget_the_state)
+    with pytest.raises(StateAttributeError, match=r"Trip\.\w+ .*'state' attribute was deleted"):
+        trip.trigger(triggers[-1])
+    assert vars(trip)["state"] == reached
+
+
+def test_a_receiver_deleting_the_state_of_a_nested_machines_model_gets_it_set_back() -> None:
+    class Traveller:
+        pass
+
+    traveller = Traveller()
+    SignalingHierarchicalMachine(
+        traveller, states=TRIP_STATES, transitions=TRIP_TRANSITIONS, initial="home"
+    )
+    transition_completed.connect(forget_the_state)
+    with pytest.raises(StateAttributeError, match=r"set back to 'away_hotel'"):
+        t.cast(t.Any, traveller).leave()
+    assert t.cast(t.Any, traveller).state == "away_hotel"
+    transition_completed.disconnect(forget_the_state)
+    assert t.cast(t.Any, traveller).swim()
 
 
 def test_an_interrupt_in_a_receiver_wins_over_a_callback_error_of_the_same_trigger() -> None:

@@ -48,7 +48,12 @@ from .core import (
 )
 from .diagrams import GraphStandIn, lacks_graph
 from .history import Entering, overtaken, settle, this_thread
-from .nesting import NestedMachineHooks, PlansEntering, record_transition_names
+from .nesting import (
+    NestedMachineHooks,
+    PlansEntering,
+    RemembersReachedState,
+    record_transition_names,
+)
 from .protocol import SignalingMachineProtocol
 
 
@@ -154,7 +159,7 @@ class SignalingAsyncTransition(ReprAsUpstream, AsyncTransition):
 
 # fmt: off
 class SignalingNestedAsyncTransition(  # type: ignore[misc]
-    SignalingAsyncTransition, PlansEntering, NestedAsyncTransition
+    SignalingAsyncTransition, RemembersReachedState, PlansEntering, NestedAsyncTransition
 ):
     # fmt: on
     """A nested async transition whose guards report which of them refused."""
@@ -367,7 +372,7 @@ class AsyncMachineHooks(NestedMachineHooks):
         if not result:
             await self._report_unsuccessful_nested_async(event_data, trigger)
         elif WorkflowSignal.connected:
-            self._check_state_kept(event_data, restore=False)
+            self._check_state_kept(event_data)
         return result
 
     async def _trigger_event_nested_async(

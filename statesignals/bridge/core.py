@@ -36,7 +36,7 @@ from transitions.core import (
 
 from ..dispatch import WorkflowSignal
 from ..errors import GuardCallError, ReceiverError, StateAttributeError, WorkflowDefinitionError
-from ..naming import condition_label, state_name
+from ..naming import condition_label, model_state_name, state_name
 from ..routes import listens, routed, targets
 from ..scope import (
     RECEIVER_ERROR_POLICIES,
@@ -416,9 +416,9 @@ class CoreMachineHooks(_MachineBase):
     def _surface_receiver_errors(self, errors: list[BaseException]) -> None:
         surface_receiver_errors(errors, self.receiver_errors)
 
-    def _check_state_kept(self, event_data: EventData, restore: bool = True) -> None:
+    def _check_state_kept(self, event_data: EventData) -> None:
         """Raise :class:`StateAttributeError` if the trigger left the model without its
-        state attribute, setting it back first (``restore``) to the transition's dest.
+        state attribute, setting it back first to the state the trigger reached.
 
         Only receivers run while signals have any, so only then is it checked. A
         model of a declared workflow would read the initial state from its class.
@@ -434,19 +434,19 @@ class CoreMachineHooks(_MachineBase):
         if hasattr(declared, "__set__"):
             return  # held by a descriptor (a mapped column, a property), not the instance
         model = event_data.model
-        where = (
-            f"{type(model).__qualname__}.{event_data.event.name} "
-            f"({transition.source} -> {transition.dest})"
-        )
-        if restore:
-            self.set_state(transition.dest, model)
-            outcome = f"it is set back to {transition.dest!r}"
-        else:
-            outcome = f"the model now reads {getattr(model, attribute, None)!r}"
+        reached = self._reached_state(event_data)
+        setattr(model, attribute, reached)
         raise StateAttributeError(
-            f"{where}: the model's {attribute!r} attribute was deleted while the trigger "
-            f"ran (by a receiver or a callback); {outcome}"
+            f"{type(model).__qualname__}.{event_data.event.name} "
+            f"({transition.source} -> {transition.dest}): the model's {attribute!r} "
+            "attribute was deleted while the trigger ran (by a receiver or a callback); "
+            f"it is set back to {model_state_name(reached)!r}"
         )
+
+    def _reached_state(self, event_data: EventData) -> t.Any:
+        """The value the trigger set the model's state attribute to (a nested machine
+        has its own: its dest may be a compound state whose children were entered)."""
+        return self.get_state(t.cast(str, event_data.transition.dest)).value  # type: ignore[union-attr]
 
     # Routing: which signals reach a receiver, and with which payload.
 

@@ -121,7 +121,22 @@ class PlansEntering(NestedTransition):
 bind_next_methods(PlansEntering, PlansEntering, "_resolve_transition")
 
 
-class SignalingNestedTransition(SignalingTransition, PlansEntering):
+class RemembersReachedState(NestedTransition):
+    """Keeps, while receivers exist, the state the transition set on the model.
+
+    The dest may be a compound state (its initial children are entered) or local
+    to the region; what the machine set is what a receiver that deleted the model's
+    state attribute gets back (:meth:`NestedMachineHooks._nested_reached_state`).
+    """
+
+    def _update_model(self, event_data: EventData, tree: t.Any) -> None:  # type: ignore[override]
+        super()._update_model(event_data, tree)  # type: ignore[arg-type]
+        if WorkflowSignal.connected:
+            machine: SignalingMachineProtocol = event_data.machine
+            event_data.reached_state = getattr(event_data.model, machine.model_attribute)  # type: ignore[attr-defined]
+
+
+class SignalingNestedTransition(SignalingTransition, RemembersReachedState, PlansEntering):
     """A nested transition; also reports ``HierarchicalMachine.to_state`` moves."""
 
     _next_execute: t.Callable[[EventData], bool]
@@ -209,7 +224,7 @@ class NestedMachineHooks(CoreMachineHooks):
         if not result:
             self._report_unsuccessful_nested(event_data, trigger)
         elif WorkflowSignal.connected:
-            self._check_state_kept(event_data, restore=False)
+            self._check_state_kept(event_data)
         return result
 
     def _plan_entering(
@@ -249,6 +264,10 @@ class NestedMachineHooks(CoreMachineHooks):
     def _send_planned(self, event_data: EventData) -> None:
         for entry in self._planned_left(event_data):
             self._send_entry(entry)
+
+    def _nested_reached_state(self, event_data: EventData) -> t.Any:
+        """``_reached_state`` of a nested machine: what its last transition set."""
+        return vars(event_data)["reached_state"]
 
     def _trigger_event_nested(
         self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
@@ -348,6 +367,7 @@ __all__ = [
     "SIGNALING_VARIANTS",
     "NestedMachineHooks",
     "PlansEntering",
+    "RemembersReachedState",
     "SignalingNestedEvent",
     "SignalingNestedState",
     "SignalingNestedTransition",
