@@ -51,7 +51,7 @@ from .history import Entering, overtaken, settle, this_thread
 from .nesting import (
     NestedMachineHooks,
     PlansEntering,
-    RemembersReachedState,
+    hold_exit,
     record_transition_names,
 )
 from .protocol import SignalingMachineProtocol
@@ -104,9 +104,7 @@ class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
         if state_exited.receivers or (
             routed and listens(type(event_data.model), state_exited.name)
         ):
-            held: list[str] | None = getattr(event_data, "held_exits", None)
-            if held is not None:
-                held.append(state_name(self))
+            if hold_exit(self, event_data):
                 return
             machine: SignalingMachineProtocol = event_data.machine
             await machine._send_state_signal_async(state_exited, self, event_data)
@@ -159,7 +157,7 @@ class SignalingAsyncTransition(ReprAsUpstream, AsyncTransition):
 
 # fmt: off
 class SignalingNestedAsyncTransition(  # type: ignore[misc]
-    SignalingAsyncTransition, RemembersReachedState, PlansEntering, NestedAsyncTransition
+    SignalingAsyncTransition, PlansEntering, NestedAsyncTransition
 ):
     # fmt: on
     """A nested async transition whose guards report which of them refused."""

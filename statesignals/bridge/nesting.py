@@ -48,6 +48,16 @@ from .history import Entering, settle, this_thread
 from .protocol import SignalingMachineProtocol
 
 
+def hold_exit(state: State, event_data: EventData) -> bool:
+    """Keep ``state``'s ``state_exited`` for the transition leaving it to send once the
+    model's state is set (:class:`PlansEntering`); False outside such a transition."""
+    held: list[str] | None = getattr(event_data, "held_exits", None)
+    if held is None:
+        return False
+    held.append(state_name(state))
+    return True
+
+
 class SignalingNestedState(SignalingState, NestedState):
     """A nested state that sends ``state_exited`` and ``state_entered`` with its full name.
 
@@ -61,9 +71,7 @@ class SignalingNestedState(SignalingState, NestedState):
         if state_exited.receivers or (
             routed and listens(type(event_data.model), state_exited.name)
         ):
-            held: list[str] | None = getattr(event_data, "held_exits", None)
-            if held is not None:
-                held.append(state_name(self))
+            if hold_exit(self, event_data):
                 return
             machine: SignalingMachineProtocol = event_data.machine
             machine._send_state_signal(state_exited, self, event_data)
@@ -71,7 +79,7 @@ class SignalingNestedState(SignalingState, NestedState):
 
 class PlansEntering(NestedTransition):
     """Sends the states left once all were left, and notes, when the model's state is
-    set, every state the transition will enter.
+    set, the state it set and every state the transition will enter.
 
     ``transitions`` runs every ``on_exit`` of a nested transition before it sets the
     model's state, and keeps the state when one of them raises or the state cannot be
@@ -112,6 +120,12 @@ class PlansEntering(NestedTransition):
 
     def _update_model(self, event_data: EventData, tree: t.Any) -> None:  # type: ignore[override]
         NestedTransition._update_model(event_data, tree)  # type: ignore[arg-type]
+        if WorkflowSignal.connected:
+            # What a receiver that deletes the model's state attribute gets back: the
+            # dest may be a compound state, whose initial children were entered
+            # (NestedMachineHooks._nested_reached_state).
+            model_attribute = event_data.machine.model_attribute
+            event_data.reached_state = getattr(event_data.model, model_attribute)  # type: ignore[attr-defined]
         enters = vars(event_data).pop("planned_enters", None)
         if enters and listened(state_entered, event_data.model, None):
             machine: SignalingMachineProtocol = event_data.machine
@@ -121,22 +135,7 @@ class PlansEntering(NestedTransition):
 bind_next_methods(PlansEntering, PlansEntering, "_resolve_transition")
 
 
-class RemembersReachedState(NestedTransition):
-    """Keeps, while receivers exist, the state the transition set on the model.
-
-    The dest may be a compound state (its initial children are entered) or local
-    to the region; what the machine set is what a receiver that deleted the model's
-    state attribute gets back (:meth:`NestedMachineHooks._nested_reached_state`).
-    """
-
-    def _update_model(self, event_data: EventData, tree: t.Any) -> None:  # type: ignore[override]
-        super()._update_model(event_data, tree)  # type: ignore[arg-type]
-        if WorkflowSignal.connected:
-            machine: SignalingMachineProtocol = event_data.machine
-            event_data.reached_state = getattr(event_data.model, machine.model_attribute)  # type: ignore[attr-defined]
-
-
-class SignalingNestedTransition(SignalingTransition, RemembersReachedState, PlansEntering):
+class SignalingNestedTransition(SignalingTransition, PlansEntering):
     """A nested transition; also reports ``HierarchicalMachine.to_state`` moves."""
 
     _next_execute: t.Callable[[EventData], bool]
@@ -266,8 +265,10 @@ class NestedMachineHooks(CoreMachineHooks):
             self._send_entry(entry)
 
     def _nested_reached_state(self, event_data: EventData) -> t.Any:
-        """``_reached_state`` of a nested machine: what its last transition set."""
-        return vars(event_data)["reached_state"]
+        """``_reached_state`` of a nested machine: what its last transition set (noted
+        while receivers were connected; the dest, as for a flat machine, otherwise)."""
+        reached = vars(event_data).get("reached_state")
+        return reached if reached is not None else CoreMachineHooks._reached_state(self, event_data)
 
     def _trigger_event_nested(
         self, event_data: EventData, trigger: str, _state_tree: dict[str, t.Any] | None
@@ -367,9 +368,9 @@ __all__ = [
     "SIGNALING_VARIANTS",
     "NestedMachineHooks",
     "PlansEntering",
-    "RemembersReachedState",
     "SignalingNestedEvent",
     "SignalingNestedState",
     "SignalingNestedTransition",
+    "hold_exit",
     "record_transition_names",
 ]
