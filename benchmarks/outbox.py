@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import typing as t
 import uuid
@@ -333,36 +332,22 @@ def relay_throughput(rounds: int) -> Row:
     )
 
 
-class _Worker:
-    """A Celery worker process running ``benchmarks.outbox_worker``."""
+class _Process:
+    """A process of the benchmark's (a worker, a relay), logging to ``directory``."""
 
-    def __init__(self, database: str, queue: str, directory: Path) -> None:
-        ready = directory / "worker-ready"
-        self._log = (directory / "worker.log").open("w")
+    def __init__(self, name: str, command: list[str], database: str, queue: str, directory: Path):
+        self._log = (directory / f"{name}.log").open("w")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         env.update(
             STATESIGNALS_BENCH_BROKER=REDIS_URL,
             STATESIGNALS_BENCH_DATABASE=database,
             STATESIGNALS_BENCH_QUEUE=queue,
-            STATESIGNALS_BENCH_READY=str(ready),
+            STATESIGNALS_BENCH_READY=str(directory / f"{name}-ready"),
         )
         self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "benchmarks.outbox_worker", "worker"),
-                *("-Q", queue, "--concurrency=1", "--pool=prefork", "--loglevel=WARNING"),
-                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the benchmark worker did not start; see {self._log.name}")
-            time.sleep(0.05)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -372,6 +357,36 @@ class _Worker:
             self.process.kill()
             self.process.wait()
         self._log.close()
+
+
+class _Worker(_Process):
+    """A Celery worker process running ``benchmarks.outbox_worker``."""
+
+    def __init__(self, database: str, queue: str, directory: Path) -> None:
+        command = [
+            *(sys.executable, "-m", "celery", "-A", "benchmarks.outbox_worker", "worker"),
+            *("-Q", queue, "--concurrency=1", "--pool=prefork", "--loglevel=WARNING"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ]
+        super().__init__("worker", command, database, queue, directory)
+        ready = directory / "worker-ready"
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the benchmark worker did not start; see {self._log.name}")
+            time.sleep(0.05)
+
+
+class _Relay(_Process):
+    """``statesignals relay`` in a process of its own, as it is run beside Celery workers."""
+
+    def __init__(self, database: str, queue: str, directory: Path) -> None:
+        command = [
+            *(sys.executable, "-m", "statesignals", "relay", "--database", database),
+            *("--celery", "benchmarks.outbox_worker:app", "--queue", queue),
+            *("--log-level", "WARNING"),
+        ]
+        super().__init__("relay", command, database, queue, directory)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -407,50 +422,50 @@ def _latencies(rounds: int) -> tuple[list[float], list[float]] | str:
 def _measure_latencies(url: str, engine: sa.Engine) -> tuple[list[float], list[float]] | str:
     # Far enough apart that neither task queues behind the one before: the line
     # measures the path from commit to receiver, not the worker's throughput.
-    count = 120
-    spacing = 0.06
+    count = 200
+    spacing = 0.03
+    # Rounds first run and not counted: the first task in the worker process opens its
+    # database connection and the first publication its broker connection, once per
+    # process; the line measures the path a running system takes.
+    warm_up = 5
     sessions = sessionmaker(engine)
     with sessions() as session, session.begin():
-        models = [DurableToggle() for _ in range(count)]
+        models = [DurableToggle() for _ in range(warm_up + count)]
         session.add_all(models)
         session.flush()
         keys = [model.id for model in models]
     DurableToggle.on_commit("flip", durable=True)(record_start)
     app = _celery_app()
-    durable: list[float] = []
-    plain: list[float] = []
     with _queue() as queue, tempfile.TemporaryDirectory() as directory:
         worker = _Worker(url, queue, Path(directory))
-        relay = OutboxRelay(
-            engine, _celery_publisher(app, queue), poll_interval=1.0, batch_size=100
-        )
-        relaying = threading.Thread(target=relay.run)
-        relaying.start()
+        relay = _Relay(url, queue, Path(directory))
         try:
             committed: dict[str, float] = {}
-            for key in keys:
+            sent: dict[str, float] = {}
+            # Turn about, so that what the machine does meanwhile weighs on both alike.
+            for number, key in enumerate(keys):
                 with sessions() as session, session.begin():
                     session.get_one(DurableToggle, key).flip()
                 committed[f"durable-{key}"] = time.time()
                 time.sleep(spacing)
-            sent: dict[str, float] = {}
-            for number in range(count):
                 name = f"plain-{number}"
                 sent[name] = time.time()
                 app.send_task("bench.plain", args=[name], queue=queue, serializer="json")
                 time.sleep(spacing)
-            starts = _wait_started(engine, "durable-", count)
-            starts.update(_wait_started(engine, "plain-", count))
+                if number == warm_up - 1:
+                    # Until the relay process has connected and published the first.
+                    _wait_started(engine, "durable-", warm_up)
+            starts = _wait_started(engine, "durable-", len(keys))
+            starts.update(_wait_started(engine, "plain-", len(keys)))
         finally:
             relay.stop()
-            relaying.join()
             worker.stop()
             disconnect_durable(record_start)
     durable = [starts[key] - at for key, at in committed.items() if key in starts]
     plain = [starts[key] - at for key, at in sent.items() if key in starts]
-    if len(durable) < count or len(plain) < count:
-        return f"only {len(durable)} + {len(plain)} of {count} + {count} started"
-    return durable, plain
+    if len(durable) < len(keys) or len(plain) < len(keys):
+        return f"only {len(durable)} + {len(plain)} of {len(keys)} + {len(keys)} started"
+    return durable[warm_up:], plain[warm_up:]
 
 
 def _celery_publisher(app: t.Any, queue: str) -> t.Any:

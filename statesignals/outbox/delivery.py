@@ -26,11 +26,6 @@ from .tables import inbox_table
 
 logger = logging.getLogger("statesignals.outbox")
 
-_INSERT_IGNORING_DUPLICATES: dict[str, t.Any] = {
-    "sqlite": sqlite.insert,
-    "postgresql": postgresql.insert,
-}
-
 
 class Outcome(enum.Enum):
     """What one delivery of an event came to."""
@@ -45,15 +40,34 @@ class Outcome(enum.Enum):
     """The receiver raised for the last allowed time; the event is dead-lettered."""
 
 
+def _insert_ignoring_duplicates(dialect: t.Any) -> t.Any:
+    statement = dialect.insert(inbox_table).values(
+        event_id=sa.bindparam("event_id", type_=sa.String()),
+        receiver=sa.bindparam("receiver_name", type_=sa.String()),
+        processed_at=sa.bindparam("processed", type_=sa.DateTime()),
+    )
+    # RETURNING says whether the row went in (rowcount is not reliable across drivers).
+    return statement.on_conflict_do_nothing().returning(inbox_table.c.event_id)
+
+
+# Built once: every delivery runs it before its receiver starts.
+_INSERT_IGNORING_DUPLICATES = {
+    "sqlite": _insert_ignoring_duplicates(sqlite),
+    "postgresql": _insert_ignoring_duplicates(postgresql),
+}
+
+
 def _claim_inbox(session: Session, event: DurableEvent) -> bool:
     """Insert the event's inbox row; False when it is there already."""
+    statement = _INSERT_IGNORING_DUPLICATES.get(session.get_bind().dialect.name)
+    if statement is not None:
+        parameters = {
+            "event_id": event.event_id,
+            "receiver_name": event.receiver,
+            "processed": utcnow(),
+        }
+        return session.execute(statement, parameters).first() is not None
     values = {"event_id": event.event_id, "receiver": event.receiver, "processed_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        statement = _INSERT_IGNORING_DUPLICATES[dialect](inbox_table).values(values)
-        # RETURNING says whether the row went in (rowcount is not reliable across drivers).
-        inserted = statement.on_conflict_do_nothing().returning(inbox_table.c.event_id)
-        return session.execute(inserted).first() is not None
     try:
         with session.begin_nested():
             session.execute(inbox_table.insert().values(values))

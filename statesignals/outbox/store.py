@@ -54,6 +54,38 @@ def insert_rows(connection: sa.Connection, rows: c.Sequence[dict[str, t.Any]]) -
         connection.execute(_o.insert(), list(rows))
 
 
+def _claim_statement(*, skip_locked: bool) -> sa.Update:
+    now = sa.bindparam("now", type_=sa.DateTime())
+    due = (
+        sa.select(_o.c.id)
+        .where(
+            _unfinished,
+            _o.c.available_at <= now,
+            sa.or_(_o.c.claimed_until.is_(None), _o.c.claimed_until < now),
+            ~_earlier_unfinished,
+        )
+        .order_by(_o.c.id)
+        .limit(sa.bindparam("batch_size", type_=sa.Integer()))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True, of=_o)
+    return (
+        _o.update()
+        .where(_o.c.id.in_(due.scalar_subquery()))
+        .values(
+            claim_token=sa.bindparam("token", type_=sa.String()),
+            claimed_by=sa.bindparam("relay", type_=sa.String()),
+            claimed_until=sa.bindparam("until", type_=sa.DateTime()),
+        )
+        .returning(*_o.c)
+    )
+
+
+# Built once: a relay claims every round, and building and keying the statement
+# anew cost more than the database takes to run it.
+_CLAIM = {False: _claim_statement(skip_locked=False), True: _claim_statement(skip_locked=True)}
+
+
 def claim(
     connection: sa.Connection,
     *,
@@ -71,30 +103,15 @@ def claim(
     rather than waited for.
     """
     now = now or utcnow()
-    due = (
-        sa.select(_o.c.id)
-        .where(
-            _unfinished,
-            _o.c.available_at <= now,
-            sa.or_(_o.c.claimed_until.is_(None), _o.c.claimed_until < now),
-            ~_earlier_unfinished,
-        )
-        .order_by(_o.c.id)
-        .limit(batch_size)
-    )
-    if connection.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=_o)
-    statement = (
-        _o.update()
-        .where(_o.c.id.in_(due.scalar_subquery()))
-        .values(
-            claim_token=token,
-            claimed_by=relay,
-            claimed_until=now + dt.timedelta(seconds=lease),
-        )
-        .returning(*_o.c)
-    )
-    rows = list(connection.execute(statement))
+    statement = _CLAIM[connection.dialect.name == "postgresql"]
+    parameters = {
+        "now": now,
+        "batch_size": batch_size,
+        "token": token,
+        "relay": relay,
+        "until": now + dt.timedelta(seconds=lease),
+    }
+    rows = list(connection.execute(statement, parameters))
     rows.sort(key=lambda row: row.id)
     return rows
 
