@@ -162,7 +162,9 @@ class CommittedSignal(WorkflowSignal):
         Returns the receivers' exceptions (each noted with the transition) instead of
         raising them: what happens to them is the caller's policy.
         """
-        targeted = targets(record.model_class, self.name, record.trigger) if routed else ()
+        targeted = (
+            targets(record.model_class, self.name, record.trigger) if self.name in routed else ()
+        )
         if not (self.receivers or targeted):
             return []
         payload = {

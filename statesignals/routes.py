@@ -46,16 +46,38 @@ _classes: dict[int, weakref.ref[type]] = {}
 _tables: dict[int, dict[RouteKey, tuple[RouteSignal, ...]]] = {}
 _listening: dict[int, dict[str, frozenset[str]]] = {}
 
-routed: dict[int, dict[RouteKey, RouteSignal]] = _declared
-"""Empty until the first route is created: senders test it before asking anything else."""
+routed: set[str] = set()
+"""The names of the signals that some route has receivers for. Senders test it before
+asking anything else: while no route of a signal has a receiver (none was ever
+connected, or all were disconnected again) its sends pay nothing for routes."""
+# Per signal name: how many routes of it have receivers.
+_routes_with_receivers: dict[str, int] = {}
 
 
 class RouteSignal(WorkflowSignal):
     """The signal of one route; connecting or disconnecting clears the ``listens`` answers."""
 
+    def __init__(self, name: str, signal_name: str) -> None:
+        super().__init__(name)
+        self.signal_name = signal_name
+        """The name of the workflow signal this routes (``"transition_completed"``)."""
+        self._counted = False
+
     def _receivers_changed(self) -> None:
         with _lock:
             _listening.clear()
+            name = self.signal_name
+            if self.receivers and not self._counted:
+                self._counted = True
+                _routes_with_receivers[name] = _routes_with_receivers.get(name, 0) + 1
+                # In before connect() returns: a trigger started after it sees the route.
+                routed.add(name)
+            elif not self.receivers and self._counted:
+                self._counted = False
+                _routes_with_receivers[name] -= 1
+                if not _routes_with_receivers[name]:
+                    del _routes_with_receivers[name]
+                    routed.discard(name)
 
 
 def _forget(class_id: int) -> c.Callable[[weakref.ref[type]], None]:
@@ -88,7 +110,7 @@ def route(model_class: type, signal_name: str, name: str) -> RouteSignal:
         signal = declared.get(key)
         if signal is None:
             signal = declared[key] = RouteSignal(
-                f"{model_class.__qualname__}.{signal_name}[{name}]"
+                f"{model_class.__qualname__}.{signal_name}[{name}]", signal_name
             )
             _tables.clear()
             _listening.clear()
@@ -176,7 +198,9 @@ def listened(signal: WorkflowSignal, model: object, name: str | None = None) -> 
 
     ``name`` narrows the per-class check to one trigger or state.
     """
-    return bool(signal.receivers) or (bool(routed) and listens(type(model), signal.name, name))
+    return bool(signal.receivers) or (
+        signal.name in routed and listens(type(model), signal.name, name)
+    )
 
 
 class ModelSignal(WorkflowSignal):
@@ -205,7 +229,7 @@ class ModelSignal(WorkflowSignal):
                 signal.disconnect(receiver)
             return
         super().disconnect(receiver, sender)
-        if sender is WorkflowSignal.ANY and routed:
+        if sender is WorkflowSignal.ANY and self.name in routed:
             with _lock:
                 signals = [
                     routes[(self.name, EVERY)]

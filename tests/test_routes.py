@@ -181,3 +181,64 @@ def test_ten_thousand_dynamic_workflow_classes_leave_nothing_behind() -> None:
     assert sum(ref() is not None for ref in refs) == 0
     assert set(WorkflowSignal.connected) == connected_before
     t.cast(t.Any, anchor()).go()  # the surviving class still routes
+
+
+@pytest.mark.parametrize("door_class", [Door, LockedDoor], ids=lambda cls: cls.__name__)
+def test_routes_coming_and_going_elsewhere_never_deafen_a_connected_one(
+    door_class: type[Door],
+) -> None:
+    heard: list[object] = []
+
+    def receiver(sender: object, **payload: t.Any) -> None:
+        heard.append(sender)
+
+    door_class.on_transition("knock")(receiver)
+    elsewhere = dynamic_workflow("Elsewhere")
+    stop = threading.Event()
+
+    def churn() -> None:
+        # The same signal routed on another class, its only receiver coming and going.
+        while not stop.is_set():
+            elsewhere.on_transition("go")(ignore)
+            elsewhere.disconnect(ignore)
+
+    churning = threading.Thread(target=churn, daemon=True)
+    door = door_class()
+    rounds = 0
+    with switching_threads_constantly():
+        churning.start()
+        try:
+            for rounds in range(1, 5_001):
+                door.knock()
+                if len(heard) < rounds:
+                    break
+        finally:
+            stop.set()
+            churning.join()
+    door_class.disconnect(receiver)
+
+    assert len(heard) == rounds, f"the receiver missed the trigger of round {rounds}"
+
+
+def test_once_every_per_class_receiver_is_gone_triggers_skip_the_routes() -> None:
+    from statesignals.routes import routed
+
+    workflow = dynamic_workflow("Quiet")
+    heard: list[object] = []
+
+    def receiver(sender: object, **payload: t.Any) -> None:
+        heard.append(sender)
+
+    assert "transition_completed" not in routed
+    workflow.on_transition("go")(receiver)
+    workflow.on_enter("b")(receiver)
+    assert {"transition_completed", "state_entered"} <= routed
+    workflow.disconnect(receiver)
+    # Routes were declared and stay, but no trigger anywhere asks about them.
+    assert "transition_completed" not in routed and "state_entered" not in routed
+
+    workflow.on_transition("go")(receiver)
+    model = t.cast(t.Any, workflow())
+    model.go()
+    workflow.disconnect(receiver)
+    assert heard == [model]

@@ -70,7 +70,9 @@ class SignalingAsyncState(ReprAsUpstream, AsyncState):
     async def enter(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
         if not (
             state_entered.receivers
-            or (routed and listens(type(event_data.model), state_entered.name))
+            or (
+                state_entered.name in routed and listens(type(event_data.model), state_entered.name)
+            )
         ):
             await self._next_enter(event_data)
             return
@@ -85,7 +87,7 @@ class SignalingAsyncState(ReprAsUpstream, AsyncState):
     async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
         await self._next_exit(event_data)
         if state_exited.receivers or (
-            routed and listens(type(event_data.model), state_exited.name)
+            state_exited.name in routed and listens(type(event_data.model), state_exited.name)
         ):
             machine: SignalingMachineProtocol = event_data.machine
             await machine._send_state_signal_async(state_exited, self, event_data)
@@ -102,7 +104,7 @@ class SignalingNestedAsyncState(SignalingAsyncState, NestedAsyncState):
     async def exit(self, event_data: AsyncEventData) -> None:  # type: ignore[override]
         await self._next_exit(event_data)
         if state_exited.receivers or (
-            routed and listens(type(event_data.model), state_exited.name)
+            state_exited.name in routed and listens(type(event_data.model), state_exited.name)
         ):
             if hold_exit(self, event_data):
                 return

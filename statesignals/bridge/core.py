@@ -122,7 +122,9 @@ class SignalingState(ReprAsUpstream, State):
     def enter(self, event_data: EventData) -> None:
         if not (
             state_entered.receivers
-            or (routed and listens(type(event_data.model), state_entered.name))
+            or (
+                state_entered.name in routed and listens(type(event_data.model), state_entered.name)
+            )
         ):
             self._next_enter(event_data)
             return
@@ -143,7 +145,7 @@ class SignalingState(ReprAsUpstream, State):
     def exit(self, event_data: EventData) -> None:
         self._next_exit(event_data)
         if state_exited.receivers or (
-            routed and listens(type(event_data.model), state_exited.name)
+            state_exited.name in routed and listens(type(event_data.model), state_exited.name)
         ):
             machine: SignalingMachineProtocol = event_data.machine
             machine._send_state_signal(state_exited, self, event_data)
@@ -251,7 +253,7 @@ class SignalingEvent(ReprAsUpstream, Event):
         if event_data.result and (
             transition_completed.receivers
             or (
-                routed
+                transition_completed.name in routed
                 and listens(
                     type(event_data.model), transition_completed.name, event_data.event.name
                 )
@@ -472,8 +474,8 @@ class CoreMachineHooks(_MachineBase):
     ) -> Sending:
         """The signals to send for ``signal`` about ``name`` (the global one first, then
         the per-class routes), and the payload; no signals when nobody listens."""
-        # routed stays empty until a per-class receiver is connected.
-        routes = targets(type(event_data.model), signal.name, name) if routed else ()
+        # routed holds a signal's name only while a per-class receiver of it is connected.
+        routes = targets(type(event_data.model), signal.name, name) if signal.name in routed else ()
         if signal.receivers:
             sending = (signal, *routes) if routes else signal.alone
         elif routes:
@@ -500,7 +502,7 @@ class CoreMachineHooks(_MachineBase):
                 self._send(state_entered, entry[0], entry[1], entry[2], False)
         model = event_data.model
         # _route, written out: this runs for every signal of every trigger.
-        routes = targets(type(model), signal.name, name) if routed else ()
+        routes = targets(type(model), signal.name, name) if signal.name in routed else ()
         if signal.receivers:
             sending = (signal, *routes) if routes else signal.alone
         elif routes:

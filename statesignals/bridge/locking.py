@@ -17,7 +17,7 @@ locked nested machine keeps that scope per thread (:func:`keep_scope_per_thread`
 It keeps the machine's lock where the machine itself changes while a trigger runs,
 or where the user asked for it:
 
-* ``queued=True`` (one queue for the whole machine);
+* ``queued=True`` (each instance has its own queue, but the machine keeps them all);
 * ``machine_context=`` given (your context managers are entered for every trigger);
 * models without a ``__dict__`` (``__slots__``), and models added to the machine,
   which use ``transitions``' own per-model contexts.

@@ -69,7 +69,7 @@ class SignalingNestedState(SignalingState, NestedState):
     def exit(self, event_data: EventData) -> None:
         self._next_exit(event_data)
         if state_exited.receivers or (
-            routed and listens(type(event_data.model), state_exited.name)
+            state_exited.name in routed and listens(type(event_data.model), state_exited.name)
         ):
             if hold_exit(self, event_data):
                 return
@@ -101,10 +101,11 @@ class PlansEntering(NestedTransition):
 
     def _resolve_transition(self, event_data: EventData) -> t.Any:
         tree, exits, enters = self._next__resolve_transition(event_data)
-        if state_entered.receivers or routed:
+        if state_entered.receivers or state_entered.name in routed:
             event_data.planned_enters = enters  # type: ignore[attr-defined]
         if exits and (
-            state_exited.receivers or (routed and listens(type(event_data.model), "state_exited"))
+            state_exited.receivers
+            or (state_exited.name in routed and listens(type(event_data.model), state_exited.name))
         ):
             event_data.held_exits = []  # type: ignore[attr-defined]
             # Run once the model's state is set, before the first on_enter.

@@ -347,7 +347,8 @@ def send_committed(records: list[TransitionRecord]) -> None:
     Every receiver runs; then the errors of classes whose ``receiver_errors`` is
     ``"raise"`` are raised as one ReceiverError, the others logged. The commit stands.
     """
-    wrapper = _greenlet_wrapper() if transition_committed.receivers or routed else None
+    routed_receivers = transition_committed.name in routed
+    wrapper = _greenlet_wrapper() if transition_committed.receivers or routed_receivers else None
     raising: list[Exception] = []
     logging: list[Exception] = []
     for record in records:
