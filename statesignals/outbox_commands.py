@@ -123,6 +123,25 @@ def run_retry(options: argparse.Namespace, out: t.TextIO) -> int:
     return 0
 
 
+def run_purge(options: argparse.Namespace, out: t.TextIO) -> int:
+    import datetime as dt
+
+    from .outbox.store import purge
+
+    if not options.older_than > 0:
+        raise OutboxError(
+            f"--older-than must be a positive number of days, not {options.older_than}"
+        )
+    engine = _engine(options.database)
+    with _database_errors(options.database):
+        purged = purge(engine, dt.timedelta(days=options.older_than), dead=options.dead)
+    out.write(
+        f"deleted {purged.outbox} outbox rows and {purged.inbox} inbox rows "
+        f"older than {options.older_than:g} days\n"
+    )
+    return 0
+
+
 def run_create(options: argparse.Namespace, out: t.TextIO) -> int:
     from .outbox import create_tables
 
@@ -199,6 +218,28 @@ def add_commands(commands: t.Any) -> None:
     again.add_argument("--dead", action="store_true", help="every dead-lettered event")
     _database_option(again)
     again.set_defaults(run=run_retry)
+    clean = actions.add_parser(
+        "purge",
+        help="delete events done with long ago, and their inbox rows",
+        description=(
+            "Delete the events published and recorded in the inbox before the cut-off, "
+            "with their inbox rows. Events to publish, in flight or failed stay; dead "
+            "ones stay unless --dead is given. Keep the age above the longest time your "
+            "broker may redeliver a message (inbox rows are what make a redelivery a no-op)."
+        ),
+    )
+    clean.add_argument(
+        "--older-than",
+        type=float,
+        required=True,
+        metavar="DAYS",
+        help="how old, in days, an event must be to go (fractions allowed: 0.5)",
+    )
+    clean.add_argument(
+        "--dead", action="store_true", help="also delete events dead-lettered before the cut-off"
+    )
+    _database_option(clean)
+    clean.set_defaults(run=run_purge)
     create = actions.add_parser(
         "create",
         help="create the outbox and inbox tables",

@@ -22,7 +22,7 @@ from .events import DurableEvent
 from .policy import RetryPolicy
 from .publishers import InProcessPublisher, Publisher, PublishError
 from .relay import OutboxRelay, RelayMetrics
-from .store import OutboxStatus, retry, retry_dead, status
+from .store import OutboxStatus, Purged, purge, retry, retry_dead, status
 from .tables import create_tables, drop_tables, inbox_table, metadata, outbox_table
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Outcome",
     "PublishError",
     "Publisher",
+    "Purged",
     "RelayMetrics",
     "RetryPolicy",
     "connect_durable",
@@ -46,6 +47,7 @@ __all__ = [
     "inbox_table",
     "metadata",
     "outbox_table",
+    "purge",
     "retry",
     "retry_dead",
     "status",

@@ -346,6 +346,92 @@ def retry_dead(connection: sa.Connection, now: dt.datetime | None = None) -> int
     return result.rowcount
 
 
+@dataclass(frozen=True)
+class Purged:
+    """How many rows :func:`purge` deleted from each table."""
+
+    outbox: int
+    inbox: int
+
+    def __add__(self, other: Purged) -> Purged:
+        return Purged(self.outbox + other.outbox, self.inbox + other.inbox)
+
+
+def purge_batch(
+    connection: sa.Connection, before: dt.datetime, *, dead: bool = False, limit: int = 1000
+) -> Purged:
+    """Delete up to ``limit`` finished events from before ``before``, in the transaction
+    ``connection`` is in: see :func:`purge`."""
+    had_effect = (
+        sa.exists()
+        .where(inbox_table.c.event_id == _o.c.event_id, inbox_table.c.processed_at < before)
+        .correlate(_o)
+    )
+    finished = sa.and_(_o.c.published_at < before, had_effect)
+    if dead:
+        finished = sa.or_(finished, _o.c.dead_at < before)
+    oldest = sa.select(_o.c.id).where(finished).order_by(_o.c.id).limit(limit)
+    event_ids = list(
+        connection.execute(
+            _o.delete().where(_o.c.id.in_(oldest.scalar_subquery())).returning(_o.c.event_id)
+        ).scalars()
+    )
+    inbox = 0
+    if event_ids:
+        inbox = connection.execute(
+            inbox_table.delete().where(inbox_table.c.event_id.in_(event_ids))
+        ).rowcount
+    if len(event_ids) < limit:
+        # Inbox rows whose outbox row is gone already (deleted by hand, say).
+        orphans = (
+            sa.select(inbox_table.c.event_id)
+            .where(
+                inbox_table.c.processed_at < before,
+                ~sa.exists().where(_o.c.event_id == inbox_table.c.event_id),
+            )
+            .limit(limit - len(event_ids))
+        )
+        inbox += connection.execute(
+            inbox_table.delete().where(inbox_table.c.event_id.in_(orphans.scalar_subquery()))
+        ).rowcount
+    return Purged(outbox=len(event_ids), inbox=inbox)
+
+
+def purge(
+    engine: sa.Engine,
+    older_than: dt.timedelta,
+    *,
+    dead: bool = False,
+    batch_size: int = 1000,
+    now: dt.datetime | None = None,
+) -> Purged:
+    """Delete the events that are done with and older than ``older_than``; returns how many
+    rows went from each table.
+
+    An event is done with once it was published and its receiver's effect is in the
+    inbox: both rows go, provided both are older than ``older_than``. Events still to
+    publish, in flight (published, no effect recorded: their message may have been
+    lost, and a relay may publish them again) and failed ones stay; dead ones stay
+    too unless ``dead`` is set (then those dead-lettered before the cut-off go).
+    Inbox rows are what turn a redelivered message into a no-op: keep ``older_than``
+    well above the longest time your broker may hold on to a message it delivered
+    (Redis's visibility timeout is an hour by default). Deletes ``batch_size`` events
+    per transaction, so locks are held briefly however many there are.
+    """
+    if older_than <= dt.timedelta(0):
+        raise OutboxError(f"purge needs a positive age, not {older_than}")
+    if batch_size < 1:
+        raise OutboxError(f"purge needs a batch size of at least 1, not {batch_size}")
+    before = (now or utcnow()) - older_than
+    total = Purged(0, 0)
+    while True:
+        with engine.begin() as connection:
+            purged = purge_batch(connection, before, dead=dead, limit=batch_size)
+        if not (purged.outbox or purged.inbox):
+            return total
+        total += purged
+
+
 def dead_events(connection: sa.Connection, limit: int = 20) -> list[sa.Row[t.Any]]:
     """The most recently dead-lettered rows, with their last errors."""
     return list(
@@ -360,12 +446,15 @@ def dead_events(connection: sa.Connection, limit: int = 20) -> list[sa.Row[t.Any
 
 __all__ = [
     "OutboxStatus",
+    "Purged",
     "claim",
     "dead_events",
     "error_text",
     "insert_rows",
     "mark_published",
     "next_due",
+    "purge",
+    "purge_batch",
     "record_failure",
     "release",
     "republish_lost",
