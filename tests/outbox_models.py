@@ -12,7 +12,7 @@ import typing as t
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from statesignals import Trigger
+from statesignals import AsyncTrigger, SignalingAsyncMachine, Trigger
 from statesignals.outbox import DurableEvent
 from statesignals.sqlalchemy import PersistedWorkflow, state_column
 
@@ -82,3 +82,22 @@ class Carrier:
 
 def not_a_receiver(*args: t.Any) -> None:
     pass
+
+
+class AsyncBase(DeclarativeBase):
+    pass
+
+
+class Shipment(PersistedWorkflow, AsyncBase):
+    """An asynchronous workflow with durable receivers, committed through AsyncSession."""
+
+    __tablename__ = "shipments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = state_column()
+
+    machine_cls = SignalingAsyncMachine
+    states = ["packed", "shipped"]
+    initial = "packed"
+    transitions = [{"trigger": "ship", "source": "packed", "dest": "shipped"}]
+
+    ship: AsyncTrigger
