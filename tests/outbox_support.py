@@ -129,16 +129,23 @@ def effect_counts(engine: sa.Engine) -> dict[str, int]:
         return {event_id: count for event_id, count in rows}
 
 
+FAULT_COUNTS: list[str] = []
+"""Every count :func:`tally` made in this run, for the end of the test report."""
+
+
 def tally(label: str, event_ids: c.Sequence[str], engine: sa.Engine) -> tuple[int, int, int]:
-    """Print and return (effects, lost, doubled) for ``event_ids``: the fault tests' count."""
+    """Print and return (effects, lost, doubled) for ``event_ids``: the fault tests' count
+    (also listed at the end of the run's report)."""
     counts = effect_counts(engine)
     lost = sum(1 for event_id in event_ids if counts.get(event_id, 0) == 0)
     doubled = sum(1 for event_id in event_ids if counts.get(event_id, 0) > 1)
     effects_out = sum(counts.get(event_id, 0) for event_id in event_ids)
-    print(
-        f"\n{label}: {len(event_ids)} events in, {effects_out} effects out, "
+    count = (
+        f"{label}: {len(event_ids)} events in, {effects_out} effects out, "
         f"{lost} lost, {doubled} doubled"
     )
+    print(f"\n{count}")
+    FAULT_COUNTS.append(count)
     return effects_out, lost, doubled
 
 
