@@ -45,6 +45,10 @@ def transition_objects(machine: Machine) -> int:
     )
 
 
+def pairs(made: c.Mapping[str, list[t.Any]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    return [(source, [(x.source, x.dest) for x in found]) for source, found in made.items()]
+
+
 def test_creating_a_class_makes_no_auto_transition_up_front() -> None:
     # transitions makes size * size of them (90,000 here) before the first trigger.
     chain = chain_class(300)
@@ -80,6 +84,23 @@ def test_an_auto_transition_made_later_is_remembered_for_diagrams() -> None:
     model = t.cast(t.Any, chain())
     model.to_s7()
     assert last_transition(model) == LastTransition("to_s7", "s0", "s7")
+
+
+def test_listing_an_auto_event_lists_every_source_as_transitions_does() -> None:
+    chain = chain_class(5)
+    names = [f"s{index}" for index in range(5)]
+    eager = Machine(states=names, initial="s0")
+    assert pairs(chain.machine.events["to_s3"].transitions) == pairs(
+        eager.events["to_s3"].transitions
+    )
+    assert [(x.source, x.dest) for x in chain.machine.get_transitions("to_s3")] == [
+        (x.source, x.dest) for x in eager.get_transitions("to_s3")
+    ]
+    # A callback added to the event reaches every transition, as it would in transitions.
+    seen: list[str] = []
+    chain.machine.events["to_s3"].add_callback("after", lambda: seen.append("after"))
+    assert t.cast(t.Any, chain()).to_s3()
+    assert seen == ["after"]
 
 
 def test_paths_with_auto_transitions_still_cover_every_pair() -> None:
@@ -170,10 +191,6 @@ def test_creating_a_nested_class_makes_no_auto_transition_up_front() -> None:
     assert model.to_t2() and model.state == "t2"
     # From t0 and, the second time, from n7 (the parent of n7_c3): nothing more.
     assert transition_objects(nested.machine) == 2
-
-
-def pairs(made: c.Mapping[str, list[t.Any]]) -> list[tuple[str, list[tuple[str, str]]]]:
-    return [(source, [(x.source, x.dest) for x in found]) for source, found in made.items()]
 
 
 def test_a_nested_class_has_the_auto_events_of_transitions() -> None:
