@@ -357,9 +357,9 @@ def _add_auto_transitions(machine: Machine) -> None:
 def _lazy_auto_transitions(machine_cls: type[Machine], states: list[t.Any]) -> bool:
     """Whether the compiled machine can make its auto transitions on first use.
 
-    A nested machine given a state object at the top level (with its substates
-    already in it) makes some of its auto transitions twice: it keeps its own
-    there, so that they stay exactly as transitions makes them.
+    Given a state object at the top level, a nested machine of transitions
+    makes the auto transitions into its substates twice from it, and in another
+    order: such a workflow keeps transitions' own, so that they stay exactly so.
     """
     if not issubclass(machine_cls, HierarchicalMachine):
         return True

@@ -334,3 +334,21 @@ def test_a_nested_graph_machine_marks_up_auto_transitions_as_transitions_does(sh
     mine = {key: value for key, value in nested.machine.markup.items() if key != "models"}
     theirs = {key: value for key, value in eager.markup.items() if key not in ("models", "name")}
     assert mine == {**theirs, "name": "Nested"}
+
+
+def test_a_nested_state_object_at_the_top_level_keeps_the_auto_transitions_of_transitions() -> None:
+    def states() -> list[t.Any]:
+        compound = NestedState("r")
+        compound.add_substate(NestedState("k"))
+        return ["a", compound]
+
+    # transitions makes to_r_k from r twice here: the class keeps them as they are.
+    namespace = {"machine_cls": SignalingHierarchicalMachine, "states": states(), "initial": "a"}
+    nested: type[SignalingMachine] = type("WithObject", (SignalingMachine,), namespace)
+    eager = HierarchicalMachine(states=states(), initial="a")
+    assert pairs(nested.machine.events["to_r_k"].transitions) == [
+        ("r", [("r", "r_k"), ("r", "r_k")]),
+        ("a", [("a", "r_k")]),
+    ]
+    for name, event in eager.events.items():
+        assert pairs(nested.machine.events[name].transitions) == pairs(event.transitions)
