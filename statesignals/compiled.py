@@ -8,6 +8,7 @@ machine (paths, remembered transitions) read them all through here.
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import typing as t
 from dataclasses import dataclass
 
@@ -41,6 +42,18 @@ def state_names(machine: Machine) -> list[str]:
     return list(machine.states)
 
 
+def event_scopes(machine: Machine) -> c.Iterator[tuple[str, c.Mapping[str, t.Any]]]:
+    """The machine's events, then those of each compound state, each with the prefix
+    that makes their state names full (``"review_"``; ``""`` for the machine's)."""
+    yield "", machine.events
+    joiner = separator(machine)
+    if joiner is not None:
+        for name in state_names(machine):
+            events = getattr(machine.get_state(name), "events", None)
+            if events:
+                yield f"{name}{joiner}", events
+
+
 def compiled_transitions(
     machine: Machine, *, every: bool = False
 ) -> c.Iterator[CompiledTransition]:
@@ -50,21 +63,48 @@ def compiled_transitions(
     ``statesignals.declarative.AutoTransitions``): only those made so far are
     listed, unless ``every`` makes the rest (n² of them for n states).
     """
-    scopes: list[tuple[str, c.Mapping[str, t.Any]]] = [("", machine.events)]
-    joiner = separator(machine)
-    if joiner is not None:
-        for name in state_names(machine):
-            events = getattr(machine.get_state(name), "events", None)
-            if events:
-                scopes.append((f"{name}{joiner}", events))
-    for prefix, events in scopes:
+    for prefix, events in event_scopes(machine):
         for trigger, event in events.items():
-            made = event.transitions
-            entries = made.every() if every and hasattr(made, "every") else made.items()
+            found = event.transitions
+            made = getattr(found, "made", None)
+            entries = found.items() if every or made is None else made()
             for source, transitions in entries:
                 for transition in transitions:
                     dest = None if transition.dest is None else f"{prefix}{transition.dest}"
                     yield CompiledTransition(trigger, f"{prefix}{source}", dest, transition)
 
 
-__all__ = ["CompiledTransition", "compiled_transitions", "separator", "state_names"]
+def _made(
+    action: c.Callable[[CompiledTransition], None],
+    trigger: str,
+    prefix: str,
+    transition: Transition,
+) -> None:
+    dest = None if transition.dest is None else f"{prefix}{transition.dest}"
+    action(CompiledTransition(trigger, f"{prefix}{transition.source}", dest, transition))
+
+
+def on_every_transition(
+    machine: Machine, action: c.Callable[[CompiledTransition], None], trigger: str | None = None
+) -> None:
+    """Call ``action`` with each transition of ``machine`` (of ``trigger`` only, if
+    given), and later with each ``to_<state>`` transition when it is made: a hook
+    put on the transitions that makes none of the n² a declared class leaves for later."""
+    for found in compiled_transitions(machine):
+        if trigger in (None, found.trigger):
+            action(found)
+    for prefix, events in event_scopes(machine):
+        for name, event in events.items():
+            on_create = getattr(event.transitions, "on_create", None)
+            if on_create is not None and trigger in (None, name):
+                on_create.append(functools.partial(_made, action, name, prefix))
+
+
+__all__ = [
+    "CompiledTransition",
+    "compiled_transitions",
+    "event_scopes",
+    "on_every_transition",
+    "separator",
+    "state_names",
+]

@@ -23,10 +23,11 @@ import collections.abc as c
 import functools
 import inspect
 import typing as t
+from collections import defaultdict
 from enum import Enum
 
 from transitions import Machine
-from transitions.core import Transition, listify
+from transitions.core import State, Transition, listify
 from transitions.extensions.asyncio import AsyncMachine, AsyncTimeout
 from transitions.extensions.nesting import HierarchicalMachine
 from transitions.extensions.states import Tags, Timeout, add_state_features
@@ -232,61 +233,153 @@ class AutoTransitions(dict[str, list[Transition]]):
     transitions makes its auto transitions up front, one object per pair of
     states: n² for n states (25 million for 5,000; a bare ``Machine`` takes
     seconds at 1,000). Here the one from a source state is made the first time
-    a model in that state triggers, checks (``may_to_...``) or lists the event;
-    ``in`` answers for every state at once. :meth:`every` makes them all.
+    a model in that state triggers, checks (``may_to_...``) or lists the event.
+    To transitions the mapping is the one it would have made: ``in``, ``get``
+    and ``len`` answer for every source at once, and iterating it
+    (``items()``, ``machine.get_transitions()``, ``Event.add_callback``) makes
+    the rest first; :meth:`made` lists only those made so far.
+
+    The sources are the machine's top-level states (those of a nested machine
+    too: a substate reaches ``to_<state>`` through its top-level parent, as
+    with transitions' ``HierarchicalMachine``). Any other key behaves as in
+    transitions' ``defaultdict(list)``: reading it stores an empty list.
     """
 
     def __init__(self, machine: Machine, dest: str) -> None:
         super().__init__()
         self.machine = machine
         self.dest = dest
+        # Taken outside any scope: a nested machine swaps ``states`` for a compound
+        # state's children while it works inside that state.
+        self.sources: c.Mapping[str, object] = machine.states
+        self.complete = False
+        """Whether every source's transition is made (then the stored keys are all)."""
         self.on_create: list[c.Callable[[Transition], None]] = []
         """Called with each transition made, as ``remember_last_transitions`` needs."""
 
+    def _pending(self, source: object) -> bool:
+        return not self.complete and source in self.sources
+
     def __contains__(self, source: object) -> bool:
-        return super().__contains__(source) or source in self.machine.states
+        return super().__contains__(source) or self._pending(source)
 
     def __missing__(self, source: str) -> list[Transition]:
-        if source not in self.machine.states:
-            raise KeyError(source)
+        if not self._pending(source):
+            return self.setdefault(source, [])
         transition = self.machine._create_transition(source, self.dest)
         for prepare in self.on_create:
             prepare(transition)
         # Two threads may both get here: the first list stored wins, both are equal.
         return self.setdefault(source, [transition])
 
-    def every(self) -> c.ItemsView[str, list[Transition]]:
-        """Every source's transitions, made now where missing."""
-        for source in self.machine.states:
-            self[source]
-        return self.items()
+    def get(self, source: str, default: t.Any = None) -> t.Any:
+        # dict.get skips __missing__: a nested machine's may_to_<state> asks with get.
+        return self[source] if source in self else default  # noqa: SIM401
+
+    def __len__(self) -> int:
+        if self.complete:
+            return super().__len__()
+        return len(self.sources) + sum(1 for key in dict.keys(self) if key not in self.sources)
+
+    def every(self) -> list[tuple[str, list[Transition]]]:
+        """Every source's transitions, made now where missing, in transitions' order:
+        the sources as the states are declared, then any other key as stored."""
+        if not self.complete:
+            for source in list(self.sources):
+                self[source]
+            self.complete = True
+        ordered = [source for source in self.sources if dict.__contains__(self, source)]
+        ordered.extend(key for key in dict.keys(self) if key not in self.sources)
+        return [(key, dict.__getitem__(self, key)) for key in ordered]
+
+    def made(self) -> c.ItemsView[str, list[Transition]]:
+        """The transitions made so far, without making any."""
+        return dict.items(self)
+
+    def items(self) -> list[tuple[str, list[Transition]]]:  # type: ignore[override]
+        return self.every()
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [key for key, _ in self.every()]
+
+    def values(self) -> list[list[Transition]]:  # type: ignore[override]
+        return [value for _, value in self.every()]
+
+    def __iter__(self) -> c.Iterator[str]:
+        return iter(self.keys())
+
+    def copy(self) -> defaultdict[str, list[Transition]]:
+        return defaultdict(list, self.every())
+
+    def __reduce_ex__(self, protocol: t.SupportsIndex) -> t.Any:
+        # copy, deepcopy (a nested machine remapping an embedded one's states) and
+        # pickle get what transitions would have: a defaultdict of every transition.
+        return (defaultdict, (list,), None, None, iter(self.every()))
+
+    def __delitem__(self, source: str) -> None:
+        self.every()
+        super().__delitem__(source)
+
+    def pop(self, source: str, *default: t.Any) -> t.Any:
+        self.every()
+        return super().pop(source, *default)
+
+    def popitem(self) -> tuple[str, list[Transition]]:
+        self.every()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.complete = True
+        super().clear()
+
+
+def _auto_trigger(machine: Machine, name: str) -> str:
+    """The ``to_<state>`` trigger's name, as transitions gives it: a nested machine's
+    names the state only, whatever the ``model_attribute``."""
+    attribute = machine.model_attribute
+    if attribute == "state" or isinstance(machine, HierarchicalMachine):
+        return f"to_{name}"
+    return f"to_{attribute}_{name}"
 
 
 def _add_auto_transitions(machine: Machine) -> None:
-    """``to_<state>`` events as transitions names them, with :class:`AutoTransitions`."""
-    attribute = machine.model_attribute
-    for name in machine.states:
-        trigger = f"to_{name}" if attribute == "state" else f"to_{attribute}_{name}"
+    """``to_<state>`` events as transitions names them, with :class:`AutoTransitions`:
+    one per state, nested states included (named with the separator)."""
+    for name in state_names(machine):
+        trigger = _auto_trigger(machine, name)
+        if trigger == machine.model_attribute:  # as transitions' add_transition refuses
+            raise ValueError("Trigger name cannot be same as model attribute name.")
         event = machine._create_event(trigger, machine)
         event.transitions = AutoTransitions(machine, name)  # type: ignore[assignment]
         machine.events[trigger] = event
 
 
+def _lazy_auto_transitions(machine_cls: type[Machine], states: list[t.Any]) -> bool:
+    """Whether the compiled machine can make its auto transitions on first use.
+
+    Given a state object at the top level, a nested machine of transitions
+    makes the auto transitions into its substates twice from it, and in another
+    order: such a workflow keeps transitions' own, so that they stay exactly so.
+    """
+    if not issubclass(machine_cls, HierarchicalMachine):
+        return True
+    return not any(isinstance(spec, (State, Machine)) for spec in states)
+
+
 def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machine:
     machine_cls = _machine_class_for(cls.machine_cls, workflow)
     options = dict(workflow.options)
+    states = [_with_embedded_machines(spec) for spec in workflow.states]
     transitions = [dict(transition) for transition in workflow.transitions]
-    # Flat machines get auto transitions made on first use (nested ones keep
-    # transitions' own, whose names and scopes follow the nesting).
-    lazy = options.get("auto_transitions", True) and not issubclass(
-        machine_cls, HierarchicalMachine
-    )
+    lazy = options.get("auto_transitions", True) and _lazy_auto_transitions(machine_cls, states)
+    # transitions adds the ordered transitions after the declared ones: so do we.
+    ordered = lazy and options.pop("ordered_transitions", False)
     if lazy:
         options["auto_transitions"] = False
     try:
         machine = machine_cls(
             model=None,
-            states=[_with_embedded_machines(spec) for spec in workflow.states],
+            states=states,
             transitions=[] if lazy else transitions,
             initial=workflow.initial,
             name=declared_machine_name(cls),
@@ -296,7 +389,12 @@ def _compile(cls: type[SignalingMachine], workflow: WorkflowDefinition) -> Machi
             # In transitions' order: the auto transitions' events first, then the declared.
             _add_auto_transitions(machine)
             machine.auto_transitions = True
+            markup = getattr(machine, "_markup", None)
+            if isinstance(markup, dict):  # a graph machine's markup noted the option given
+                markup["auto_transitions"] = True
             machine.add_transitions(transitions)
+            if ordered:
+                machine.add_ordered_transitions()
     except WorkflowDefinitionError:
         raise
     except Exception as error:

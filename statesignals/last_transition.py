@@ -9,14 +9,13 @@ trigger.
 from __future__ import annotations
 
 import collections.abc as c
-import functools
 import inspect
 import typing as t
 import weakref
 
-from transitions.core import EventData, Machine, Transition
+from transitions.core import EventData, Machine
 
-from .compiled import CompiledTransition, compiled_transitions
+from .compiled import CompiledTransition, on_every_transition
 from .errors import WorkflowLookupError
 from .naming import model_state_names
 
@@ -95,13 +94,11 @@ def _recording_change_state(found: CompiledTransition) -> c.Callable[[EventData]
 
 
 def _record(found: CompiledTransition) -> None:
+    if found.dest is None:
+        return  # an internal transition leads nowhere new
     # Per transition object of this class's machine only: other
     # classes' transitions keep transitions' own method.
     found.transition._change_state = _recording_change_state(found)  # type: ignore[method-assign,assignment]
-
-
-def _record_made(trigger: str, transition: Transition) -> None:
-    _record(CompiledTransition(trigger, transition.source, transition.dest, transition))
 
 
 M = t.TypeVar("M", bound=type)
@@ -124,13 +121,7 @@ def remember_last_transitions(model_class: M) -> M:
         raise WorkflowLookupError(f"{model_class.__qualname__} declares no workflow")
     if machine in _recording:
         return model_class
-    for found in compiled_transitions(machine):
-        if found.dest is not None:
-            _record(found)
-    for trigger, event in machine.events.items():
-        on_create = getattr(event.transitions, "on_create", None)
-        if on_create is not None:  # to_<state> transitions made on first use
-            on_create.append(functools.partial(_record_made, trigger))
+    on_every_transition(machine, _record)
     _recording.add(machine)
     return model_class
 

@@ -103,13 +103,26 @@ def test_a_rolled_back_transaction_leaves_no_row(sessions, engine):
     assert outbox_rows(engine) == []
 
 
-def test_a_payload_json_cannot_hold_fails_the_trigger_before_anything_changes(sessions, engine):
-    Parcel.on_commit("ship", durable=True)(notify_carrier)
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        "ship",
+        # Made on first use: the to_delivered transition from "packed" does not
+        # exist yet when the receiver is connected.
+        "to_delivered",
+    ],
+)
+def test_a_payload_json_cannot_hold_fails_the_trigger_before_anything_changes(
+    sessions, engine, trigger
+):
+    Parcel.on_commit(trigger, durable=True)(notify_carrier)
     key = new_parcel(sessions)
     with sessions() as session, session.begin():
         parcel = session.get(Parcel, key)
-        with pytest.raises(OutboxPayloadError, match=r"Parcel.ship\(\): keyword argument 'when'"):
-            parcel.ship(when=object())
+        with pytest.raises(
+            OutboxPayloadError, match=rf"Parcel.{trigger}\(\): keyword argument 'when'"
+        ):
+            getattr(parcel, trigger)(when=object())
         assert parcel.state == "packed"
     with sessions() as session:
         assert session.get(Parcel, key).state == "packed"

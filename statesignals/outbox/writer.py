@@ -15,6 +15,7 @@ Three hooks, installed when the first durable receiver of a class is connected:
 from __future__ import annotations
 
 import collections.abc as c
+import functools
 import threading
 import typing as t
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from transitions.core import EventData
 
 from ..committed import PERSISTED, TransitionRecord
+from ..compiled import CompiledTransition, on_every_transition
 from ..errors import DurableReceiverError
 from ..signals import transition_flushed
 from .durable import durable_routes, encode_payload, outbox_rows
@@ -68,6 +70,10 @@ def _subclasses(cls: type) -> c.Iterator[type]:
         yield from _subclasses(subclass)
 
 
+def _check_first(check: PayloadCheck, found: CompiledTransition) -> None:
+    found.transition.prepare.insert(0, check)
+
+
 def _check_payloads(model_class: type, trigger: str | None) -> None:
     """Put the payload check on the transitions of ``trigger`` (every trigger when None)
     of ``model_class`` and the subclasses it has so far."""
@@ -80,8 +86,8 @@ def _check_payloads(model_class: type, trigger: str | None) -> None:
             if (id(machine), name) in _checked:
                 continue
             check = PayloadCheck(klass, name, bool(machine.send_event))
-            for transition in machine.get_transitions(trigger=name):
-                transition.prepare.insert(0, check)
+            # Also on the to_<state> transitions a declared class makes later.
+            on_every_transition(machine, functools.partial(_check_first, check), name)
             _checked.add((id(machine), name))
 
 
