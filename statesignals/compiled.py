@@ -70,8 +70,15 @@ def compiled_transitions(
             entries = found.items() if every or made is None else made()
             for source, transitions in entries:
                 for transition in transitions:
-                    dest = None if transition.dest is None else f"{prefix}{transition.dest}"
-                    yield CompiledTransition(trigger, f"{prefix}{source}", dest, transition)
+                    yield _full_names(trigger, prefix, source, transition)
+
+
+def _full_names(
+    trigger: str, prefix: str, source: str, transition: Transition
+) -> CompiledTransition:
+    """``transition`` of ``trigger`` with its states' full names (``prefix`` before them)."""
+    dest = None if transition.dest is None else f"{prefix}{transition.dest}"
+    return CompiledTransition(trigger, f"{prefix}{source}", dest, transition)
 
 
 def _made(
@@ -80,8 +87,7 @@ def _made(
     prefix: str,
     transition: Transition,
 ) -> None:
-    dest = None if transition.dest is None else f"{prefix}{transition.dest}"
-    action(CompiledTransition(trigger, f"{prefix}{transition.source}", dest, transition))
+    action(_full_names(trigger, prefix, transition.source, transition))
 
 
 def on_every_transition(
