@@ -10,7 +10,7 @@ import json
 import os
 import typing as t
 
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from statesignals import AsyncTrigger, SignalingAsyncMachine, Trigger
 from statesignals.outbox import DurableEvent
@@ -55,6 +55,15 @@ class Letter(PersistedWorkflow, Base):
     transitions = [{"trigger": "ship", "source": "written", "dest": "sent"}]
 
     ship: Trigger
+
+
+def new_parcel(sessions: sessionmaker[Session]) -> int:
+    """Commit a new parcel; its primary key."""
+    with sessions() as session, session.begin():
+        parcel = Parcel()
+        session.add(parcel)
+        session.flush()
+        return parcel.id
 
 
 def notify_carrier(event: DurableEvent, session: Session) -> None:

@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from statesignals import OutboxPayloadError
-from statesignals.outbox import InProcessPublisher, OutboxRelay, outbox_table
+from statesignals.outbox import (
+    InProcessPublisher,
+    OutboxRelay,
+    outbox_table,
+    publish_after_commit,
+)
 from statesignals.outbox.durable import disconnect_durable
 from statesignals.sqlalchemy import sqlite_async_engine
 
@@ -106,3 +111,20 @@ def test_a_rolled_back_or_refused_async_trigger_writes_nothing(databases: Databa
     run(databases, body)
 
     assert outbox_rows(databases.engine) == []
+
+
+def test_an_async_commit_publishes_its_events_after_the_commit(databases: Databases) -> None:
+    async def body(sessions: async_sessionmaker[t.Any]) -> None:
+        async with sessions() as session, session.begin():
+            shipment = Shipment()
+            session.add(shipment)
+            await session.flush()
+            assert await shipment.ship(carrier="DHL")
+
+    with publish_after_commit(InProcessPublisher()) as publishing:
+        run(databases, body)
+
+    (row,) = outbox_rows(databases.engine)
+    assert row.published_at is not None
+    assert publishing.metrics.published == 1
+    assert effect_counts(databases.engine) == {row.event_id: 1}

@@ -22,10 +22,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from celery import Celery
+from sqlalchemy.orm import sessionmaker
 
 from statesignals.celery import TASK_NAME, CeleryPublisher
-from statesignals.outbox import OutboxRelay, RetryPolicy, outbox_table, status
+from statesignals.outbox import (
+    OutboxRelay,
+    RetryPolicy,
+    outbox_table,
+    publish_after_commit,
+    status,
+)
 
+from .outbox_models import Base, Parcel, count_shipment
 from .outbox_support import (
     FAILS,
     PREFIX,
@@ -478,3 +486,29 @@ def test_worker_whose_database_is_away_retries_until_it_is_back(redis_broker, qu
                 connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             admin.dispose()
         assert tally("worker's database away, then back", ids, engine) == (len(ids), 0, 0)
+
+
+def test_events_published_after_commit_run_once_on_a_redis_worker(
+    redis_broker, queue, tmp_path, database
+):
+    url, engine = database
+    Base.metadata.create_all(engine)
+    Parcel.on_commit("ship", durable=True)(count_shipment)
+    sessions = sessionmaker(engine)
+    with sessions() as session, session.begin():
+        parcels = [Parcel() for _ in range(20)]
+        session.add_all(parcels)
+        session.flush()
+        keys = [parcel.id for parcel in parcels]
+    publisher = CeleryPublisher(publisher_app(redis_broker), queue=queue)
+    with Worker(redis_broker, url, queue, tmp_path), publish_after_commit(publisher) as publishing:
+        for key in keys:
+            with sessions() as session, session.begin():
+                session.get_one(Parcel, key).ship()
+        with engine.connect() as connection:
+            ids = list(connection.scalars(sa.select(outbox_table.c.event_id)))
+        wait_for(lambda: sum(effect_counts(engine).values()) >= len(ids), "every effect")
+    assert publishing.metrics.published == len(ids) == len(keys)
+    with engine.connect() as connection:
+        assert status(connection).published == len(ids)
+    assert tally("Redis worker, published after commit", ids, engine) == (len(ids), 0, 0)

@@ -21,7 +21,7 @@ from statesignals import (
 from statesignals.outbox import InProcessPublisher, OutboxRelay, RetryPolicy, outbox_table
 
 from . import outbox_models
-from .outbox_models import Base, Carrier, Letter, Parcel, count_shipment, notify_carrier
+from .outbox_models import Base, Carrier, Letter, Parcel, count_shipment, new_parcel, notify_carrier
 from .outbox_support import effects, sqlite_database, tally, wait_for
 
 FAST = RetryPolicy(max_attempts=3, initial=0.01, maximum=0.05)
@@ -43,14 +43,6 @@ def sessions(engine: sa.Engine) -> sessionmaker[Session]:
 def outbox_rows(engine: sa.Engine) -> list[sa.Row[t.Any]]:
     with engine.connect() as connection:
         return list(connection.execute(sa.select(outbox_table).order_by(outbox_table.c.id)))
-
-
-def new_parcel(sessions: sessionmaker[Session]) -> int:
-    with sessions() as session, session.begin():
-        parcel = Parcel()
-        session.add(parcel)
-        session.flush()
-        return parcel.id
 
 
 def test_a_committed_trigger_writes_one_row_per_durable_receiver(sessions, engine):

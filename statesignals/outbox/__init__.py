@@ -10,6 +10,7 @@ their effect happen once however often an event is delivered.
 
 from __future__ import annotations
 
+from .after_commit import AfterCommitMetrics, AfterCommitPublishing, publish_after_commit
 from .delivery import Outcome, deliver
 from .durable import (
     DurableReceiver,
@@ -26,6 +27,8 @@ from .store import OutboxStatus, Purged, purge, retry, retry_dead, status
 from .tables import create_tables, drop_tables, inbox_table, metadata, outbox_table
 
 __all__ = [
+    "AfterCommitMetrics",
+    "AfterCommitPublishing",
     "DurableEvent",
     "DurableReceiver",
     "DurableRoute",
@@ -47,6 +50,7 @@ __all__ = [
     "inbox_table",
     "metadata",
     "outbox_table",
+    "publish_after_commit",
     "purge",
     "retry",
     "retry_dead",

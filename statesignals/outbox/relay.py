@@ -31,6 +31,7 @@ from .events import DurableEvent, utcnow
 from .policy import RetryPolicy
 from .publishers import Publisher, PublishError
 from .store import (
+    bookkeeping_engine,
     claim,
     mark_published,
     next_due,
@@ -116,14 +117,7 @@ class OutboxRelay:
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._database = database_key(engine.url)
-        # Each claim and mark is one statement that stands alone: on PostgreSQL it runs
-        # in autocommit, one round trip instead of BEGIN, statement, COMMIT. (SQLite's
-        # engines begin their transactions themselves, so they keep them.)
-        self._bookkeeping = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else engine
-        )
+        self._bookkeeping = bookkeeping_engine(engine)
         self._outage = 0
 
     def stop(self) -> None:

@@ -116,6 +116,83 @@ def claim(
     return rows
 
 
+def bookkeeping_engine(engine: sa.Engine) -> sa.Engine:
+    """``engine`` for statements that stand alone (claims, marks): on PostgreSQL in
+    autocommit, one round trip instead of BEGIN, statement, COMMIT. (SQLite's engines
+    begin their transactions themselves, so they keep them.)"""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+_INSERTED_COLUMNS = (
+    "event_id",
+    "transition_id",
+    "aggregate_type",
+    "aggregate_id",
+    "sequence",
+    "trigger",
+    "source",
+    "dest",
+    "payload",
+    "receiver",
+    "attempts",
+    "occurred_at",
+    "available_at",
+)
+
+
+def _claiming_insert() -> sa.Insert:
+    """INSERT of one outbox row that leases it to its writer in the same statement, unless
+    an earlier event of its model and receiver is still unpublished (order comes first)."""
+    values = {name: sa.bindparam(name, type_=_o.c[name].type) for name in _INSERTED_COLUMNS}
+    blocked = sa.exists().where(
+        _o.c.aggregate_type == values["aggregate_type"],
+        _o.c.aggregate_id == values["aggregate_id"],
+        _o.c.receiver == values["receiver"],
+        _o.c.sequence < values["sequence"],
+        _unfinished,
+    )
+
+    def unless_blocked(name: str, column: sa.Column[t.Any]) -> sa.Case[t.Any]:
+        return sa.case((blocked, sa.null()), else_=sa.bindparam(name, type_=column.type))
+
+    leased = sa.select(
+        *values.values(),
+        unless_blocked("token", _o.c.claim_token),
+        unless_blocked("relay", _o.c.claimed_by),
+        unless_blocked("until", _o.c.claimed_until),
+    )
+    columns = [*_INSERTED_COLUMNS, "claim_token", "claimed_by", "claimed_until"]
+    return _o.insert().from_select(columns, leased).returning(_o.c.id, _o.c.claim_token)
+
+
+_CLAIMING_INSERT = _claiming_insert()
+
+
+def insert_claimed(
+    connection: sa.Connection,
+    rows: c.Sequence[dict[str, t.Any]],
+    *,
+    token: str,
+    relay: str,
+    until: dt.datetime,
+) -> list[tuple[int, dict[str, t.Any]]]:
+    """Add outbox rows already claimed with ``token`` until ``until`` (in the transaction
+    ``connection`` is in); returns those claimed, each with its id, in order.
+
+    A row whose model has an earlier event for the same receiver still unpublished is
+    added unclaimed: a relay publishes it after the earlier one.
+    """
+    claimed: list[tuple[int, dict[str, t.Any]]] = []
+    for row in rows:
+        parameters = {**row, "token": token, "relay": relay, "until": until}
+        row_id, claim_token = connection.execute(_CLAIMING_INSERT, parameters).one()
+        if claim_token is not None:
+            claimed.append((row_id, row))
+    return claimed
+
+
 def mark_published(
     connection: sa.Connection, token: str, ids: c.Sequence[int], now: dt.datetime | None = None
 ) -> int:
@@ -447,9 +524,11 @@ def dead_events(connection: sa.Connection, limit: int = 20) -> list[sa.Row[t.Any
 __all__ = [
     "OutboxStatus",
     "Purged",
+    "bookkeeping_engine",
     "claim",
     "dead_events",
     "error_text",
+    "insert_claimed",
     "insert_rows",
     "mark_published",
     "next_due",

@@ -10,6 +10,9 @@ Three hooks, installed when the first durable receiver of a class is connected:
   which inserts one outbox row per matching durable receiver on the flush's
   connection: it commits with the state change, or rolls back with it;
 * after the outermost transaction ends, a wake-up for relays in this process.
+
+While publishing after commit is on (:mod:`statesignals.outbox.after_commit`), the
+rows are written claimed by this process, which publishes them once they committed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..committed import PERSISTED, TransitionRecord
 from ..compiled import CompiledTransition, on_every_transition
 from ..errors import DurableReceiverError
 from ..signals import transition_flushed
+from . import after_commit
 from .durable import durable_routes, encode_payload, outbox_rows
 from .tables import outbox_table
 from .wakeup import announce, engine_key
@@ -133,8 +137,10 @@ def write_outbox_rows(
             transition.model_class, transition.trigger, transition.args, transition.kwargs
         ),
     )
-    # One row (the common case) goes as one statement, not as an executemany.
-    connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    publishing = after_commit.active()
+    if publishing is None or not publishing.write(model, transition, connection, rows):
+        # One row (the common case) goes as one statement, not as an executemany.
+        connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
     session.info[_WROTE] = engine_key(connection.engine)
 
 

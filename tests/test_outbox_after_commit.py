@@ -1,0 +1,237 @@
+"""Publishing after commit: the committing process publishes its own durable events,
+relays publish what it does not (order, failures, a process that died)."""
+
+from __future__ import annotations
+
+import collections.abc as c
+import json
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+from statesignals import OutboxError
+from statesignals.celery import CeleryPublisher
+from statesignals.outbox import (
+    InProcessPublisher,
+    OutboxRelay,
+    RetryPolicy,
+    outbox_table,
+    publish_after_commit,
+)
+
+from .outbox_models import Base, Parcel, count_shipment, new_parcel, notify_carrier
+from .outbox_support import (
+    ROOT,
+    child_environment,
+    effect_counts,
+    effects,
+    postgres_database,
+    sqlite_database,
+    tally,
+)
+
+NOTIFY_CARRIER = "tests.outbox_models:notify_carrier"
+COUNT_SHIPMENT = "tests.outbox_models:count_shipment"
+FAST = RetryPolicy(max_attempts=3, initial=0.01, maximum=0.05)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> c.Iterator[tuple[str, sa.Engine]]:
+    if request.param == "sqlite":
+        url, engine = sqlite_database(tmp_path)
+        Base.metadata.create_all(engine)
+        yield url, engine
+        engine.dispose()
+        return
+    with postgres_database() as (url, engine):
+        Base.metadata.create_all(engine)
+        yield url, engine
+
+
+@pytest.fixture
+def engine(database: tuple[str, sa.Engine]) -> sa.Engine:
+    return database[1]
+
+
+@pytest.fixture
+def sessions(engine: sa.Engine) -> sessionmaker[Session]:
+    Parcel.on_commit("ship", durable=True)(notify_carrier)
+    Parcel.on_commit("deliver", durable=True)(notify_carrier)
+    return sessionmaker(engine)
+
+
+def rows(engine: sa.Engine) -> list[sa.Row[t.Any]]:
+    with engine.connect() as connection:
+        return list(connection.execute(sa.select(outbox_table).order_by(outbox_table.c.id)))
+
+
+def effect_sequences(engine: sa.Engine) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.scalars(sa.select(effects.c.sequence).order_by(effects.c.id)))
+
+
+def relay(engine: sa.Engine) -> OutboxRelay:
+    return OutboxRelay(engine, InProcessPublisher(FAST), policy=FAST, poll_interval=0.05)
+
+
+def unreachable_broker() -> CeleryPublisher:
+    """A Celery publisher whose broker refuses every connection (nothing listens there)."""
+    app = Celery("statesignals_unreachable", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    app.conf.broker_connection_retry_on_startup = False
+    return CeleryPublisher(app)
+
+
+def test_the_committing_process_publishes_its_events_without_a_relay(sessions, engine):
+    key = new_parcel(sessions)
+    with publish_after_commit(InProcessPublisher(FAST)) as publishing:
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, key).ship(carrier="DHL")
+        (row,) = rows(engine)
+        assert row.published_at is not None
+        assert row.claimed_by == publishing.name
+        assert publishing.metrics.snapshot() == {"published": 1, "given_back": 0}
+    assert tally("published after commit", [row.event_id], engine) == (1, 0, 0)
+    with engine.connect() as connection:
+        (aggregate,) = connection.scalars(sa.select(effects.c.aggregate))
+    assert json.loads(aggregate) == {"state": "shipped", "carrier": "DHL"}
+
+
+def test_each_durable_receiver_of_a_transition_gets_its_event(sessions, engine):
+    Parcel.on_commit("ship", durable=True)(count_shipment)
+    key = new_parcel(sessions)
+    with (
+        publish_after_commit(InProcessPublisher(FAST)) as publishing,
+        sessions() as session,
+        session.begin(),
+    ):
+        session.get_one(Parcel, key).ship()
+    ids = [row.event_id for row in rows(engine)]
+    assert [row.receiver for row in rows(engine)] == [NOTIFY_CARRIER, COUNT_SHIPMENT]
+    assert publishing.metrics.published == 2
+    assert tally("two receivers, published after commit", ids, engine) == (2, 0, 0)
+
+
+def test_nothing_is_published_for_a_rolled_back_savepoint_or_transaction(sessions, engine):
+    first, second = new_parcel(sessions), new_parcel(sessions)
+    with publish_after_commit(InProcessPublisher(FAST)) as publishing:
+        with sessions() as session, session.begin():
+            savepoint = session.begin_nested()
+            session.get_one(Parcel, first).ship()
+            savepoint.rollback()
+            session.get_one(Parcel, second).ship()
+        with sessions() as session:
+            session.begin()
+            session.get_one(Parcel, first).ship()
+            session.rollback()
+    (row,) = rows(engine)
+    assert json.loads(row.aggregate_id) == second
+    assert publishing.metrics.published == 1
+    assert tally("savepoint rolled back", [row.event_id], engine) == (1, 0, 0)
+
+
+def test_an_event_behind_an_unpublished_one_of_its_model_is_left_to_relays(sessions, engine):
+    key = new_parcel(sessions)
+    with sessions() as session, session.begin():
+        session.get_one(Parcel, key).ship()  # publishing after commit is off: a relay's
+    with publish_after_commit(InProcessPublisher(FAST)) as publishing:
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, key).deliver()
+        earlier, later = rows(engine)
+        assert (later.claim_token, later.published_at) == (None, None)
+        assert publishing.metrics.published == 0
+        assert effect_counts(engine) == {}
+        assert relay(engine).drain(timeout=30) == 2
+    assert effect_sequences(engine) == [earlier.sequence, later.sequence]
+    assert tally("behind an unpublished event", [earlier.event_id, later.event_id], engine) == (
+        2,
+        0,
+        0,
+    )
+
+
+def test_a_failed_publication_leaves_the_events_to_relays_and_pauses(sessions, engine):
+    first, second = new_parcel(sessions), new_parcel(sessions)
+    with publish_after_commit(unreachable_broker(), pause=60) as publishing:
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, first).ship()
+        (row,) = rows(engine)
+        assert (row.claim_token, row.published_at) == (None, None)
+        assert publishing.metrics.snapshot() == {"published": 0, "given_back": 1}
+        assert publishing.paused
+        # While paused, the next commit does not try the broker: its row is a relay's.
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, second).ship()
+        assert rows(engine)[1].claimed_by is None
+        assert publishing.metrics.given_back == 1
+    assert relay(engine).drain(timeout=30) == 2
+    ids = [row.event_id for row in rows(engine)]
+    assert tally("broker away after commit", ids, engine) == (2, 0, 0)
+
+
+def test_a_transaction_that_outlasts_the_lease_leaves_its_events_to_relays(sessions, engine):
+    key = new_parcel(sessions)
+    with publish_after_commit(InProcessPublisher(FAST), lease=0.05) as publishing:
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, key).ship()
+            time.sleep(0.1)
+        assert publishing.metrics.published == 0
+        assert effect_counts(engine) == {}
+    assert relay(engine).drain(timeout=30) == 1
+    assert tally("transaction outlasted its lease", [rows(engine)[0].event_id], engine) == (1, 0, 0)
+
+
+_DIES_AFTER_COMMIT = """
+import os, signal, sys
+from sqlalchemy.orm import sessionmaker
+from statesignals.databases import engine_for
+from statesignals.outbox import Publisher, publish_after_commit
+from tests.outbox_models import Parcel, notify_carrier
+
+class DiesBeforePublishing(Publisher):
+    def publish(self, event, engine):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+Parcel.on_commit("ship", durable=True)(notify_carrier)
+sessions = sessionmaker(engine_for(sys.argv[1]))
+publish_after_commit(DiesBeforePublishing(), lease=float(sys.argv[3]))
+with sessions() as session, session.begin():
+    session.get_one(Parcel, int(sys.argv[2])).ship()
+"""
+
+
+def test_events_of_a_process_killed_after_its_commit_are_published_by_a_relay(database, sessions):
+    url, engine = database
+    key = new_parcel(sessions)
+    lease = 1.0
+    died = subprocess.run(
+        [sys.executable, "-c", _DIES_AFTER_COMMIT, url, str(key), str(lease)],
+        cwd=ROOT,
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert died.returncode == -9, died.stderr
+    (row,) = rows(engine)
+    assert row.claim_token is not None and row.published_at is None
+    assert relay(engine).drain(timeout=30) == 1
+    assert tally("killed between commit and publish", [row.event_id], engine) == (1, 0, 0)
+
+
+def test_publishing_after_commit_is_on_once_per_process(sessions, engine):
+    with (
+        publish_after_commit(InProcessPublisher(FAST)) as publishing,
+        pytest.raises(OutboxError, match="publishing after commit is on already"),
+    ):
+        publish_after_commit(InProcessPublisher(FAST))
+    with publish_after_commit(InProcessPublisher(FAST)) as again:
+        assert again is not publishing
+    with pytest.raises(ValueError, match="lease must be positive"):
+        publish_after_commit(InProcessPublisher(FAST), lease=0)
