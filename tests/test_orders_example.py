@@ -351,7 +351,10 @@ def test_the_distributed_demo_says_in_one_line_that_redis_is_unreachable(capsys)
     assert line.startswith("demo-distributed needs Redis on 127.0.0.1:1 (")
 
 
-def test_the_distributed_demo_delivers_every_effect_once(tmp_path):
+@pytest.mark.parametrize(
+    "publishing", [[], ["--publish-after-commit"]], ids=["relay", "after-commit"]
+)
+def test_the_distributed_demo_delivers_every_effect_once(tmp_path, publishing):
     admin = sa.make_url(require_postgres()).set(drivername="postgresql+psycopg")
     broker = require_redis().rsplit("/", 1)[0] + "/12"  # a Redis database of its own
     own = f"statesignals_orders_test_{os.getpid()}"
@@ -363,6 +366,7 @@ def test_the_distributed_demo_delivers_every_effect_once(tmp_path):
         *("--database", admin.set(database=own).render_as_string(False)),
         *("--broker", broker),
         *("--queue", own, "--timeout", "90", "--drop"),
+        *publishing,
     ]
 
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
@@ -378,3 +382,4 @@ def test_the_distributed_demo_delivers_every_effect_once(tmp_path):
     assert "Transition to effect, under the clients' load: p50" in out
     assert "Transition to effect, one at a time: p50" in out
     assert "dead: 0" in out
+    assert ("publish their own events after commit" in out) == bool(publishing)

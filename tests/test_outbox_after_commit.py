@@ -7,6 +7,7 @@ import collections.abc as c
 import json
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -19,12 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from statesignals import OutboxError
 from statesignals.celery import CeleryPublisher
 from statesignals.outbox import (
+    DurableEvent,
     InProcessPublisher,
     OutboxRelay,
+    Publisher,
     RetryPolicy,
     outbox_table,
     publish_after_commit,
 )
+from statesignals.outbox.delivery import deliver
 
 from .outbox_models import Base, Parcel, count_shipment, new_parcel, notify_carrier
 from .outbox_support import (
@@ -35,6 +39,7 @@ from .outbox_support import (
     postgres_database,
     sqlite_database,
     tally,
+    wait_for,
 )
 
 NOTIFY_CARRIER = "tests.outbox_models:notify_carrier"
@@ -154,6 +159,73 @@ def test_an_event_behind_an_unpublished_one_of_its_model_is_left_to_relays(sessi
         0,
         0,
     )
+
+
+class Gated(Publisher):
+    """Runs receivers in-process once ``gate`` opens: a publication that takes a while."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+
+    def publish(self, event: DurableEvent, engine: sa.Engine) -> None:
+        assert self.gate.wait(30)
+        deliver(engine, event, FAST)
+
+
+@pytest.fixture
+def postgres() -> c.Iterator[tuple[str, sa.Engine]]:
+    with postgres_database() as (url, engine):
+        Base.metadata.create_all(engine)
+        yield url, engine
+
+
+def test_the_event_behind_one_published_after_commit_wakes_the_relays_when_due(postgres, tmp_path):
+    url, engine = postgres
+    sessions = sessionmaker(engine)
+    Parcel.on_commit("ship", durable=True)(notify_carrier)
+    Parcel.on_commit("deliver", durable=True)(notify_carrier)
+    key = new_parcel(sessions)
+    # A relay in a process of its own, which polls only once a minute: it hears the
+    # commits' NOTIFY, and nothing else.
+    log = tmp_path / "relay.log"
+    with log.open("w") as output:
+        relay_process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "statesignals", "relay", "--database", url),
+                *("--in-process", "--poll-interval", "60", "--log-level", "INFO"),
+            ],
+            cwd=ROOT,
+            env=child_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    publisher = Gated()
+    try:
+        wait_for(lambda: "started" in log.read_text(), "the relay to start")
+        with publish_after_commit(publisher):
+
+            def ship() -> None:
+                with sessions() as session, session.begin():
+                    session.get_one(Parcel, key).ship()
+
+            shipping = threading.Thread(target=ship)
+            shipping.start()  # committed, then held in its publication
+            wait_for(lambda: len(rows(engine)) == 1, "the first event")
+            with sessions() as session, session.begin():
+                session.get_one(Parcel, key).deliver()  # behind it: left to the relay
+            earlier, later = rows(engine)
+            assert later.claim_token is None
+            publisher.gate.set()
+            shipping.join()
+            # Long before the relay's next poll: marking the first one woke it.
+            wait_for(lambda: len(effect_counts(engine)) == 2, "the later event", timeout=30)
+    finally:
+        publisher.gate.set()
+        relay_process.terminate()
+        relay_process.wait(timeout=30)
+    assert effect_sequences(engine) == [earlier.sequence, later.sequence]
+    ids = [earlier.event_id, later.event_id]
+    assert tally("behind one published after commit", ids, engine) == (2, 0, 0)
 
 
 def test_a_failed_publication_leaves_the_events_to_relays_and_pauses(sessions, engine):

@@ -42,7 +42,15 @@ from ..routes import EVERY, route
 from ..signals import transition_committed
 from .events import DurableEvent, utcnow
 from .publishers import Publisher, PublishError
-from .store import bookkeeping_engine, insert_claimed, mark_published, release
+from .store import (
+    bookkeeping_engine,
+    insert_claimed,
+    mark_published,
+    mark_published_waking_later,
+    notify_relays,
+    release,
+)
+from .wakeup import announce, engine_key
 
 logger = logging.getLogger("statesignals.outbox.after_commit")
 
@@ -170,7 +178,9 @@ class AfterCommitPublishing:
             self._give_back(claim, ids, failure)
             return
         with bookkeeping_engine(claim.engine).begin() as connection:
-            mark_published(connection, claim.token, ids)
+            mark_published_waking_later(connection, claim.token, ids)
+        # Relays of this process: a later event of these models may be due now.
+        announce(engine_key(claim.engine))
         with self.metrics._lock:
             self.metrics.published += len(ids)
 
@@ -186,6 +196,8 @@ class AfterCommitPublishing:
         with bookkeeping_engine(claim.engine).begin() as connection:
             mark_published(connection, claim.token, ids[:done])
             release(connection, claim.token, ids[done:])
+            notify_relays(connection)
+        announce(engine_key(claim.engine))
         with self.metrics._lock:
             self.metrics.published += done
             self.metrics.given_back += len(ids) - done

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from ..errors import OutboxError
 from .events import utcnow
 from .policy import RetryPolicy
-from .tables import inbox_table, outbox_table
+from .tables import NOTIFY_CHANNEL, inbox_table, outbox_table
 
 ERROR_TEXT_LIMIT = 4000
 """How much of a failure's text (message and traceback) a row keeps."""
@@ -209,6 +209,61 @@ def mark_published(
         .values(published_at=now or utcnow(), claimed_until=None)
     )
     return result.rowcount
+
+
+def _marking_and_waking() -> sa.Select[t.Any]:
+    """PostgreSQL: mark claimed rows published and, in the same statement, notify relays
+    if a later event of one of their models is waiting for them."""
+    marked = (
+        _o.update()
+        .where(
+            _o.c.id.in_(sa.bindparam("ids", expanding=True)),
+            _o.c.claim_token == sa.bindparam("token", type_=sa.String()),
+            _o.c.published_at.is_(None),
+        )
+        .values(published_at=sa.bindparam("now", type_=sa.DateTime()), claimed_until=None)
+        .returning(_o.c.aggregate_type, _o.c.aggregate_id, _o.c.receiver, _o.c.sequence)
+        .cte("marked")
+    )
+    # The statement reads the table as it was before the update: the later events are
+    # there, still unpublished, and the marked rows are told apart by their sequence.
+    waiting = sa.exists().where(
+        _o.c.aggregate_type == marked.c.aggregate_type,
+        _o.c.aggregate_id == marked.c.aggregate_id,
+        _o.c.receiver == marked.c.receiver,
+        _o.c.sequence > marked.c.sequence,
+        _unfinished,
+    )
+    return (
+        sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(marked).where(waiting).limit(1)
+    )
+
+
+_MARK_AND_WAKE = _marking_and_waking()
+
+
+def mark_published_waking_later(
+    connection: sa.Connection, token: str, ids: c.Sequence[int], now: dt.datetime | None = None
+) -> bool:
+    """:func:`mark_published`, for a writer that is not a relay: relays in other processes
+    must learn that later events of these models are due now (a relay marking its own
+    rows claims again right away). On PostgreSQL the same statement notifies them when
+    there are such events; returns whether it did (elsewhere, False: their relays poll).
+    """
+    if not ids:
+        return False
+    if connection.dialect.name != "postgresql":
+        mark_published(connection, token, ids, now)
+        return False
+    parameters = {"ids": list(ids), "token": token, "now": now or utcnow()}
+    return connection.execute(_MARK_AND_WAKE, parameters).first() is not None
+
+
+def notify_relays(connection: sa.Connection) -> None:
+    """On PostgreSQL, wake the relays of other processes when ``connection``'s transaction
+    commits (new rows notify them by themselves; rows given back do not)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
 
 
 def release(connection: sa.Connection, token: str, ids: c.Sequence[int]) -> None:
@@ -531,7 +586,9 @@ __all__ = [
     "insert_claimed",
     "insert_rows",
     "mark_published",
+    "mark_published_waking_later",
     "next_due",
+    "notify_relays",
     "purge",
     "purge_batch",
     "record_failure",
