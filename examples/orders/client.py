@@ -23,9 +23,12 @@ import time
 import typing as t
 
 import sqlalchemy as sa
+from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from statesignals.celery import CeleryPublisher
 from statesignals.databases import engine_for
+from statesignals.outbox import AfterCommitPublishing, publish_after_commit
 from statesignals.sqlalchemy import retry_on_conflict
 
 from . import receivers, settings, shop
@@ -107,8 +110,18 @@ def advance(index: int) -> c.Callable[[Session], str]:
     return work
 
 
-def run(index: int, clients: int, orders: int) -> dict[str, t.Any]:
+def publishing_after_commit(broker: str, queue: str) -> AfterCommitPublishing:
+    """Publish this process's durable events itself, as each commit returns (the relay
+    publishes what it leaves)."""
+    app = Celery("orders-client", broker=broker, set_as_current=False)
+    return publish_after_commit(CeleryPublisher(app, queue=queue))
+
+
+def run(index: int, clients: int, orders: int, after_commit: bool = False) -> dict[str, t.Any]:
     receivers.connect_receivers()
+    publishing = (
+        publishing_after_commit(settings.broker_url(), settings.queue()) if after_commit else None
+    )
     engine = engine_for(settings.database_url())
     sessions = sessionmaker(engine)
     tally = Tally()
@@ -140,6 +153,8 @@ def run(index: int, clients: int, orders: int) -> dict[str, t.Any]:
                 unfinished.discard(number)
             elif outcome == "refused":
                 raise RuntimeError(f"order {order_number(number)}: the workflow refused a step")
+    if publishing is not None:
+        publishing.stop()
     engine.dispose()
     return {
         "client": index,
@@ -156,8 +171,9 @@ def main(argv: c.Sequence[str] | None = None) -> None:
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--orders", type=int, required=True)
+    parser.add_argument("--publish-after-commit", action="store_true")
     options = parser.parse_args(argv)
-    result = run(options.index, options.clients, options.orders)
+    result = run(options.index, options.clients, options.orders, options.publish_after_commit)
     print(json.dumps(result), file=sys.stdout, flush=True)
 
 

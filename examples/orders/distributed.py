@@ -10,7 +10,9 @@ demo-distributed``) starts every process itself and stops them at the end:
 3. one relay (``statesignals relay --celery examples.orders.worker:app``), woken
    by PostgreSQL's ``NOTIFY`` when outbox rows commit;
 4. K client processes (:mod:`.client`) that place N orders and race each other
-   to move them along their plans, retrying conflicts.
+   to move them along their plans, retrying conflicts (with ``--publish-after-commit``
+   they publish their own events as each commit returns, and the relay publishes
+   what they leave).
 
 It waits until every outbox event has had its effect, then checks every effect
 against the events (none lost, none doubled) and prints throughput and the
@@ -241,11 +243,18 @@ PROBES = 20
 PROBE_BATCH = 2
 
 
-def probe(engine: sa.Engine) -> None:
+def probe(engine: sa.Engine, options: argparse.Namespace) -> None:
     """Pay :data:`PROBES` orders one after the other, each once the last one's audit entry
     is in: the latency of a transition that waits behind no other."""
     receivers.connect_receivers()
     sessions = sessionmaker(engine)
+    with contextlib.ExitStack() as publishing:
+        if options.publish_after_commit:
+            publishing.enter_context(client.publishing_after_commit(options.broker, options.queue))
+        _pay_one_at_a_time(engine, sessions)
+
+
+def _pay_one_at_a_time(engine: sa.Engine, sessions: sessionmaker[t.Any]) -> None:
     for index in range(PROBES):
         number = f"P-{index:03d}"
         with sessions.begin() as session:
@@ -344,6 +353,8 @@ def run(options: argparse.Namespace) -> int:
         )
         processes.append(relay)
         print(f"Started the relay (pid {relay.popen.pid})")
+        if options.publish_after_commit:
+            print("The clients publish their own events after commit; the relay, what they leave")
 
         print(f"Placing {options.orders} orders from {options.clients} client processes ...")
         started = time.perf_counter()
@@ -360,6 +371,7 @@ def run(options: argparse.Namespace) -> int:
                     str(options.clients),
                     "--orders",
                     str(options.orders),
+                    *(["--publish-after-commit"] if options.publish_after_commit else []),
                 ],
                 env,
                 logs,
@@ -402,7 +414,7 @@ def run(options: argparse.Namespace) -> int:
         effects_done = time.perf_counter()
         events_of_clients = counts(engine)[0]
         print(f"Timing {PROBES} more orders paid one at a time, each after the last one's effects")
-        probe(engine)
+        probe(engine, options)
         wait_for(all_delivered, "the probes' effects", options.timeout)
     finally:
         for process in reversed(processes):
@@ -483,6 +495,12 @@ def main(argv: c.Sequence[str] | None = None) -> int:
         help="Redis URL of a database number the demo may empty (%(default)s)",
     )
     parser.add_argument("--queue", default=settings.queue(), help="Celery queue (%(default)s)")
+    parser.add_argument(
+        "--publish-after-commit",
+        action="store_true",
+        help="clients publish their own events as each commit returns; the relay publishes "
+        "what they leave",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
