@@ -193,6 +193,27 @@ def postgres_database() -> c.Iterator[tuple[str, sa.Engine]]:
         admin.dispose()
 
 
+def redis_url(base: str, port: int | None = None) -> str:
+    """``base`` (a Redis URL) on the outbox tests' database number (and ``port``)."""
+    url = sa.make_url(base.replace("redis://", "redis+x://", 1))
+    if port is not None:
+        url = url.set(port=port)
+    return url.set(database=str(REDIS_DB)).render_as_string().replace("redis+x://", "redis://", 1)
+
+
+def redis_client(url: str) -> t.Any:
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def drop_redis_queue(url: str, queue: str) -> None:
+    """Delete a Celery queue (and Kombu's bindings of it) from Redis."""
+    client = redis_client(url)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    client.close()
+
+
 def child_environment(**extra: str) -> dict[str, str]:
     """The environment for a process the test starts: this checkout importable first."""
     env = dict(os.environ)

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import typing as t
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,28 +20,35 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from statesignals import OutboxError
 from statesignals.celery import CeleryPublisher
+from statesignals.databases import engine_for
 from statesignals.outbox import (
     DurableEvent,
     InProcessPublisher,
     OutboxRelay,
     Publisher,
     RetryPolicy,
+    create_tables,
     outbox_table,
     publish_after_commit,
+    status,
 )
 from statesignals.outbox.delivery import deliver
 
 from .outbox_models import Base, Parcel, count_shipment, new_parcel, notify_carrier
 from .outbox_support import (
+    PREFIX,
     ROOT,
     child_environment,
+    drop_redis_queue,
     effect_counts,
     effects,
     postgres_database,
+    redis_url,
     sqlite_database,
     tally,
     wait_for,
 )
+from .services import require_redis
 
 NOTIFY_CARRIER = "tests.outbox_models:notify_carrier"
 COUNT_SHIPMENT = "tests.outbox_models:count_shipment"
@@ -307,3 +315,55 @@ def test_publishing_after_commit_is_on_once_per_process(sessions, engine):
         assert again is not publishing
     with pytest.raises(ValueError, match="lease must be positive"):
         publish_after_commit(InProcessPublisher(FAST), lease=0)
+
+
+def test_the_shop_example_publishes_its_events_to_a_worker_without_a_relay(tmp_path):
+    broker = redis_url(require_redis())
+    queue = f"{PREFIX}_{uuid.uuid4().hex[:8]}"
+    database = f"sqlite:///{tmp_path / 'shop.db'}"
+    from examples.outbox import publishing, shop, tasks
+
+    tasks.app.conf.update(broker_url=broker, task_default_queue=queue)
+    engine = engine_for(database)
+    shop.Base.metadata.create_all(engine)
+    create_tables(engine)
+    sessions = sessionmaker(engine)
+    with sessions.begin() as session:
+        order = shop.Order()
+        session.add(order)
+        session.flush()
+        order.pay()
+        key = order.id
+    shop.Order.on_commit("ship", durable=True)(shop.send_to_warehouse)
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "examples.outbox.tasks", "worker"),
+                *("-Q", queue, "--concurrency=1", "--loglevel=INFO"),
+                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+            ],
+            cwd=ROOT,
+            env=child_environment(SHOP_BROKER=broker, SHOP_DATABASE=database, SHOP_QUEUE=queue),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with publishing.start_publishing() as publishing_now:
+            publishing.ship(sessions, key, "DHL")
+            assert publishing_now.metrics.published == 1
+
+        def parcels() -> list[tuple[int, str]]:
+            with engine.connect() as connection:
+                query = sa.select(shop.Parcel.order_id, shop.Parcel.carrier)
+                return [(row.order_id, row.carrier) for row in connection.execute(query)]
+
+        wait_for(lambda: parcels() != [], f"the worker's parcel (log: {log})")
+        assert parcels() == [(key, "DHL")]
+        with engine.connect() as connection:
+            assert status(connection).published == 1
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        drop_redis_queue(broker, queue)
+        engine.dispose()

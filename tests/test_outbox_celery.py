@@ -42,19 +42,15 @@ from .outbox_support import (
     Worker,
     child_environment,
     commit_events,
+    drop_redis_queue,
     effect_counts,
+    redis_client,
+    redis_url,
     sqlite_database,
     tally,
     wait_for,
 )
 from .services import require_rabbitmq, require_redis
-
-
-def redis_url(base: str, port: int | None = None) -> str:
-    url = sa.make_url(base.replace("redis://", "redis+x://", 1))
-    if port is not None:
-        url = url.set(port=port)
-    return url.set(database=str(REDIS_DB)).render_as_string().replace("redis+x://", "redis://", 1)
 
 
 def publisher_app(broker: str) -> Celery:
@@ -73,18 +69,6 @@ def database(tmp_path: Path) -> c.Iterator[tuple[str, sa.Engine]]:
     url, engine = sqlite_database(tmp_path)
     yield url, engine
     engine.dispose()
-
-
-def redis_client(url: str) -> t.Any:
-    import redis
-
-    return redis.Redis.from_url(url)
-
-
-def drop_redis_queue(url: str, queue: str) -> None:
-    client = redis_client(url)
-    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-    client.close()
 
 
 def redis_idle(url: str, queue: str) -> bool:
