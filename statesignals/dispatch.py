@@ -118,6 +118,10 @@ class WorkflowSignal(NamedSignal):
             self._receivers_changed()
         return connected
 
+    def is_connected(self, receiver: c.Callable[..., t.Any]) -> bool:
+        """Whether ``receiver`` is connected (to any sender)."""
+        return make_id(receiver) in self.receivers
+
     def _disconnect(self, receiver_id: c.Hashable, sender_id: c.Hashable) -> None:
         with self._lock:
             super()._disconnect(receiver_id, sender_id)

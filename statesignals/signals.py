@@ -36,7 +36,7 @@ transition_failed = signals.signal("transition_failed", "A callback of the machi
 # namespace, which holds exactly the signals a trigger sends while it runs.
 # fmt: off
 transition_committed = CommittedSignal("transition_committed", "The transition can no longer be undone: the outermost database transaction that wrote it committed, or (a model that is not persisted) its trigger returned; ``transition`` is the TransitionRecord.", completed=transition_completed)  # noqa: E501
-transition_flushed = WorkflowSignal("transition_flushed", "A persisted transition is being written, inside its flush: ``transition``, ``session``, ``connection`` (the contract: statesignals.sqlalchemy.tracking.after_flush).")  # noqa: E501
+transition_flushed = WorkflowSignal("transition_flushed", "A persisted transition is being written, inside its flush: ``transition``, ``session``, ``connection``, ``committed`` (the contract: statesignals.sqlalchemy.tracking.after_flush).")  # noqa: E501
 # fmt: on
 
 __all__ = [

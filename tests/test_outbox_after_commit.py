@@ -33,6 +33,7 @@ from statesignals.outbox import (
     status,
 )
 from statesignals.outbox.delivery import deliver
+from statesignals.testing import disconnect_all
 
 from .outbox_models import Base, Parcel, count_shipment, new_parcel, notify_carrier
 from .outbox_support import (
@@ -317,6 +318,25 @@ def test_publishing_after_commit_is_on_once_per_process(sessions, engine):
         publish_after_commit(InProcessPublisher(FAST), lease=0)
 
 
+def _forget_example_modules() -> None:
+    package = sys.modules.get("examples.outbox")
+    for name in [name for name in sys.modules if name.startswith("examples.outbox.")]:
+        del sys.modules[name]
+        if package is not None and hasattr(package, name.rsplit(".", 1)[1]):
+            delattr(package, name.rsplit(".", 1)[1])
+
+
+@pytest.fixture
+def example_modules() -> c.Iterator[None]:
+    """The shop example imported afresh for this test, and forgotten after it: its
+    durable receiver is connected when its module is imported, and the suite
+    disconnects every receiver after each test (the docs' doctest imports it too)."""
+    _forget_example_modules()
+    yield
+    _forget_example_modules()
+
+
+@pytest.mark.usefixtures("example_modules")
 def test_the_shop_example_publishes_its_events_to_a_worker_without_a_relay(tmp_path):
     broker = redis_url(require_redis())
     queue = f"{PREFIX}_{uuid.uuid4().hex[:8]}"
@@ -334,7 +354,6 @@ def test_the_shop_example_publishes_its_events_to_a_worker_without_a_relay(tmp_p
         session.flush()
         order.pay()
         key = order.id
-    shop.Order.on_commit("ship", durable=True)(shop.send_to_warehouse)
     log = tmp_path / "worker.log"
     with log.open("w") as output:
         worker = subprocess.Popen(
@@ -367,3 +386,92 @@ def test_the_shop_example_publishes_its_events_to_a_worker_without_a_relay(tmp_p
         worker.wait(timeout=30)
         drop_redis_queue(broker, queue)
         engine.dispose()
+
+
+class Recording(Publisher):
+    """Keeps what it was given to publish."""
+
+    def __init__(self) -> None:
+        self.events: list[DurableEvent] = []
+
+    def publish(self, event: DurableEvent, engine: sa.Engine) -> None:
+        self.events.append(event)
+
+
+def test_a_session_joined_to_an_outer_transaction_leaves_its_events_to_relays(sessions, engine):
+    key = new_parcel(sessions)
+    recording = Recording()
+    with publish_after_commit(recording), engine.connect() as connection:
+        outer = connection.begin()
+        with Session(bind=connection) as session:
+            session.get_one(Parcel, key).ship()
+            session.commit()  # the session's commit: the database's is the outer one's
+            (row,) = rows_in(connection)
+            assert row.claim_token is None
+        outer.rollback()
+    assert recording.events == []
+    assert rows(engine) == []
+
+
+def rows_in(connection: sa.Connection) -> list[sa.Row[t.Any]]:
+    return list(connection.execute(sa.select(outbox_table).order_by(outbox_table.c.id)))
+
+
+def test_a_model_moved_before_it_was_in_a_session_leaves_its_event_to_relays(sessions, engine):
+    with publish_after_commit(InProcessPublisher(FAST)) as publishing:
+        with sessions() as session, session.begin():
+            parcel = Parcel()
+            parcel.ship(carrier="DHL")  # not in a session yet: committed as it returns
+            session.add(parcel)
+        (row,) = rows(engine)
+        assert row.claim_token is None  # due at once, not leased to nobody
+        assert publishing.metrics.published == 0
+    assert relay(engine).drain(timeout=30) == 1
+    assert tally("moved before it was in a session", [row.event_id], engine) == (1, 0, 0)
+
+
+def test_events_claimed_before_stop_are_published_when_they_commit(sessions, engine):
+    key = new_parcel(sessions)
+    publishing = publish_after_commit(InProcessPublisher(FAST))
+    with sessions() as session, session.begin():
+        session.get_one(Parcel, key).ship()
+        publishing.stop()
+    (row,) = rows(engine)
+    assert row.published_at is not None
+    assert tally("claimed before stop", [row.event_id], engine) == (1, 0, 0)
+
+
+def test_a_stopped_publishing_claims_nothing_more(sessions, engine):
+    first, second = new_parcel(sessions), new_parcel(sessions)
+    old = Recording()
+    publishing = publish_after_commit(old)
+
+    def stop_during_the_claiming_insert(*arguments: t.Any) -> None:
+        statement, parameters = arguments[2], arguments[3]
+        if "INSERT INTO statesignals_outbox" in statement and publishing.name in str(parameters):
+            publishing.stop()  # from another thread, say, while the flush writes
+
+    sa.event.listen(engine, "before_cursor_execute", stop_during_the_claiming_insert)
+    with sessions() as session, session.begin():
+        session.get_one(Parcel, first).ship()
+    sa.event.remove(engine, "before_cursor_execute", stop_during_the_claiming_insert)
+    assert len(old.events) == 1  # claimed as it stopped: published by it
+    new = Recording()
+    with publish_after_commit(new), sessions() as session, session.begin():
+        session.get_one(Parcel, second).ship()
+    assert (len(old.events), len(new.events)) == (1, 1)
+
+
+def test_publishing_goes_on_after_every_receiver_was_disconnected(engine):
+    sessions = sessionmaker(engine)
+    first, second = new_parcel(sessions), new_parcel(sessions)
+    with publish_after_commit(InProcessPublisher(FAST)) as publishing:
+        Parcel.on_commit("ship", durable=True)(notify_carrier)
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, first).ship()
+        disconnect_all()  # between two tests of an application's suite
+        Parcel.on_commit("ship", durable=True)(notify_carrier)
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, second).ship()
+        assert publishing.metrics.published == 2
+    assert all(row.published_at is not None for row in rows(engine))

@@ -122,39 +122,41 @@ def run(index: int, clients: int, orders: int, after_commit: bool = False) -> di
     publishing = (
         publishing_after_commit(settings.broker_url(), settings.queue()) if after_commit else None
     )
-    engine = engine_for(settings.database_url())
-    sessions = sessionmaker(engine)
-    tally = Tally()
-    started = time.perf_counter()
-    mine = range(index, orders, clients)
-    for number in mine:
-        with sessions.begin() as session:
-            shop.place_order(
-                session, order_number(number), f"customer{number}@example.com", lines_of(number)
-            )
-    # Every client walks the orders in the same groups of RACE, each group shuffled its
-    # own way: clients reach the same orders at about the same time, and race for them.
-    shuffler = random.Random(f"client-{index}")
-    walk = []
-    for start in range(0, orders, RACE):
-        group = list(range(start, min(orders, start + RACE)))
-        shuffler.shuffle(group)
-        walk.extend(group)
-    unfinished = set(walk)
-    while unfinished:
-        for number in walk:
-            if number not in unfinished:
-                continue
-            outcome = retry_on_conflict(
-                sessions, tally.counted(advance(number)), attempts=50, backoff=0.001
-            )
-            tally.units += 1
-            if outcome == "done":
-                unfinished.discard(number)
-            elif outcome == "refused":
-                raise RuntimeError(f"order {order_number(number)}: the workflow refused a step")
-    if publishing is not None:
-        publishing.stop()
+    try:
+        engine = engine_for(settings.database_url())
+        sessions = sessionmaker(engine)
+        tally = Tally()
+        started = time.perf_counter()
+        mine = range(index, orders, clients)
+        for number in mine:
+            with sessions.begin() as session:
+                shop.place_order(
+                    session, order_number(number), f"customer{number}@example.com", lines_of(number)
+                )
+        # Every client walks the orders in the same groups of RACE, each group shuffled its
+        # own way: clients reach the same orders at about the same time, and race for them.
+        shuffler = random.Random(f"client-{index}")
+        walk = []
+        for start in range(0, orders, RACE):
+            group = list(range(start, min(orders, start + RACE)))
+            shuffler.shuffle(group)
+            walk.extend(group)
+        unfinished = set(walk)
+        while unfinished:
+            for number in walk:
+                if number not in unfinished:
+                    continue
+                outcome = retry_on_conflict(
+                    sessions, tally.counted(advance(number)), attempts=50, backoff=0.001
+                )
+                tally.units += 1
+                if outcome == "done":
+                    unfinished.discard(number)
+                elif outcome == "refused":
+                    raise RuntimeError(f"order {order_number(number)}: the workflow refused a step")
+    finally:
+        if publishing is not None:
+            publishing.stop()
     engine.dispose()
     return {
         "client": index,

@@ -10,7 +10,11 @@ publisher it was given.
 Relays keep running beside it and publish what it does not:
 
 * an event whose model still has an earlier event for the same receiver unpublished
-  is written unclaimed, so order stays as the relay keeps it;
+  when the transition is flushed is written unclaimed, for a relay to publish after
+  the earlier one (an earlier event that becomes due again between the flush and the
+  commit, its receiver having failed on a worker, no longer holds it back);
+* the events of a session joined to a transaction of the application's own, whose
+  ``commit()`` commits nothing, and of a model that moved before it was in a session;
 * an event whose publication failed is given back at once (and publishing after
   commit pauses for ``pause`` seconds, so an absent broker does not cost every
   commit a failed connection);
@@ -75,6 +79,7 @@ class AfterCommitMetrics:
 
 @dataclass(frozen=True)
 class _Claim:
+    publishing: AfterCommitPublishing
     engine: sa.Engine
     token: str
     until: dt.datetime
@@ -93,11 +98,9 @@ class AfterCommitPublishing:
         self.publisher = publisher
         self.lease = lease
         self.pause = pause
-        self.name = f"{socket.gethostname()}:{os.getpid()}:after-commit"
         self.metrics = AfterCommitMetrics()
         self._paused_until = 0.0
-        self._followed: set[type] = set()
-        self._lock = threading.Lock()
+        self._stopped = False
 
     def __enter__(self) -> AfterCommitPublishing:
         return self
@@ -105,16 +108,20 @@ class AfterCommitPublishing:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    @property
+    def name(self) -> str:
+        """What the rows it claims say in ``claimed_by`` (read when claiming: a forked
+        process names itself)."""
+        return f"{socket.gethostname()}:{os.getpid()}:after-commit"
+
     def stop(self) -> None:
-        """Turn publishing after commit off; relays publish every event from now on."""
+        """Claim no more events: relays publish those written from now on. Events that
+        transactions still open claimed already are published when they commit."""
         global _active
         with _switch:
+            self._stopped = True
             if _active is self:
                 _active = None
-        with self._lock:
-            for model_class in self._followed:
-                route(model_class, transition_committed.name, EVERY).disconnect(self._committed)
-            self._followed.clear()
 
     @property
     def paused(self) -> bool:
@@ -128,9 +135,11 @@ class AfterCommitPublishing:
         connection: sa.Connection,
         rows: list[dict[str, t.Any]],
     ) -> bool:
-        """Write ``rows`` claimed for this process; False (nothing written) while paused."""
-        if self.paused:
+        """Write ``rows`` claimed for this process; False (nothing written) while paused
+        or stopped."""
+        if self._stopped or self.paused:
             return False
+        _follow(transition.model_class)
         token = uuid.uuid4().hex
         now = utcnow()
         until = now + dt.timedelta(seconds=self.lease)
@@ -141,29 +150,10 @@ class AfterCommitPublishing:
             # those whose lease ran out, so a model that often rolls back keeps none.
             for expired in [key for key, held in claims.items() if held.until <= now]:
                 del claims[expired]
-            claims[transition.event_id] = _Claim(connection.engine, token, until, tuple(claimed))
-            self._follow(transition.model_class)
+            claims[transition.event_id] = _Claim(
+                self, connection.engine, token, until, tuple(claimed)
+            )
         return True
-
-    def _follow(self, model_class: type) -> None:
-        if model_class in self._followed:
-            return
-        with self._lock:
-            if model_class not in self._followed:
-                signal = route(model_class, transition_committed.name, EVERY)
-                signal.connect(self._committed, weak=False)
-                self._followed.add(model_class)
-
-    def _committed(self, model: object, /, *, transition: TransitionRecord, **_: t.Any) -> None:
-        """Receiver of ``transition_committed``: publish what the transition claimed."""
-        claims: dict[uuid.UUID, _Claim] | None = model.__dict__.get(_CLAIMS)
-        claim = claims.pop(transition.event_id, None) if claims else None
-        if claim is None:
-            return
-        try:
-            self._publish(claim)
-        except Exception:  # the commit stands, and relays take what was not marked
-            logger.exception("publishing %s after its commit failed", transition.describe())
 
     def _publish(self, claim: _Claim) -> None:
         if utcnow() >= claim.until:
@@ -201,6 +191,26 @@ class AfterCommitPublishing:
         with self.metrics._lock:
             self.metrics.published += done
             self.metrics.given_back += len(ids) - done
+
+
+def _follow(model_class: type) -> None:
+    """Have the commits of ``model_class`` publish what their transitions claimed (again,
+    after something disconnected every receiver, as test suites do between tests)."""
+    signal = route(model_class, transition_committed.name, EVERY)
+    if not signal.is_connected(_publish_claimed):
+        signal.connect(_publish_claimed, weak=False)
+
+
+def _publish_claimed(model: object, /, *, transition: TransitionRecord, **_: t.Any) -> None:
+    """Receiver of ``transition_committed``: publish what the transition claimed."""
+    claims: dict[uuid.UUID, _Claim] | None = model.__dict__.get(_CLAIMS)
+    claim = claims.pop(transition.event_id, None) if claims else None
+    if claim is None:
+        return
+    try:
+        claim.publishing._publish(claim)
+    except Exception:  # the commit stands, and relays take what was not marked
+        logger.exception("publishing %s after its commit failed", transition.describe())
 
 
 _active: AfterCommitPublishing | None = None

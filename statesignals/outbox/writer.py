@@ -116,6 +116,7 @@ def write_outbox_rows(
     transition: TransitionRecord,
     session: Session,
     connection: sa.Connection,
+    committed: bool = False,
     **_: t.Any,
 ) -> None:
     """Receiver of ``transition_flushed``: insert the transition's outbox rows."""
@@ -138,7 +139,16 @@ def write_outbox_rows(
         ),
     )
     publishing = after_commit.active()
-    if publishing is None or not publishing.write(model, transition, connection, rows):
+    if (
+        publishing is None
+        # Already sent as committed (the model moved before it was in a session): no
+        # commit is left to publish after.
+        or committed
+        # A session joined to a transaction of the application's own commits nothing:
+        # the rows are committed (or not) later, out of sight.
+        or isinstance(session.get_bind(mapper=transition.model_class), sa.Connection)
+        or not publishing.write(model, transition, connection, rows)
+    ):
         # One row (the common case) goes as one statement, not as an executemany.
         connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
     session.info[_WROTE] = engine_key(connection.engine)

@@ -231,10 +231,12 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
       set), ``session`` (the :class:`~sqlalchemy.orm.Session`; for an ``AsyncSession``
       its ``sync_session``) and ``connection`` (the :class:`~sqlalchemy.engine.Connection`
       of this transaction; ``connection.execute(...)`` writes in it, also under
-      ``AsyncSession``, where the hook runs inside SQLAlchemy's greenlet);
+      ``AsyncSession``, where the hook runs inside SQLAlchemy's greenlet), and
+      ``committed``, whether ``transition_committed`` was already sent for it;
     - it runs for every transition this flush writes, including those of a model that
-      was transient when it moved (their ``transition_committed`` was already sent),
-      and never for a transition whose flush fails before its statements ran;
+      was transient when it moved (``committed=True``: their ``transition_committed``
+      was sent when the trigger returned), and never for a transition whose flush fails
+      before its statements ran;
     - receivers must not flush, commit, roll back or add ORM objects to ``session``:
       write with Core statements on ``connection``;
     - a receiver that raises fails the flush (every receiver runs first; the errors come
@@ -273,9 +275,13 @@ def after_flush(session: Session, flush_context: t.Any) -> None:
     connection = session.connection()
     history.write(connection, rows)
     if transition_flushed.receivers:
-        for record, _ in flushed:
+        for record, committed in flushed:
             transition_flushed.send(
-                record.instance, transition=record, session=session, connection=connection
+                record.instance,
+                transition=record,
+                session=session,
+                connection=connection,
+                committed=committed,
             )
     uncommitted = [record for record, committed in flushed if not committed]
     if uncommitted:
