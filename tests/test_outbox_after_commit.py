@@ -4,6 +4,7 @@ relays publish what it does not (order, failures, a process that died)."""
 from __future__ import annotations
 
 import collections.abc as c
+import contextlib
 import json
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from statesignals.outbox import (
     status,
 )
 from statesignals.outbox.delivery import deliver
+from statesignals.outbox.tables import NOTIFY_CHANNEL
 from statesignals.testing import disconnect_all
 
 from .outbox_models import Base, Parcel, count_shipment, new_parcel, notify_carrier
@@ -475,3 +477,38 @@ def test_publishing_goes_on_after_every_receiver_was_disconnected(engine):
             session.get_one(Parcel, second).ship()
         assert publishing.metrics.published == 2
     assert all(row.published_at is not None for row in rows(engine))
+
+
+@contextlib.contextmanager
+def notifications(url: str) -> c.Iterator[c.Callable[[], int]]:
+    """A connection listening to the relays' channel; the callable counts what arrived."""
+    import psycopg
+
+    listener = psycopg.connect(
+        sa.make_url(url).set(drivername="postgresql").render_as_string(False), autocommit=True
+    )
+    listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def arrived() -> int:
+        return sum(1 for _ in listener.notifies(timeout=0.5))
+
+    try:
+        yield arrived
+    finally:
+        listener.close()
+
+
+def test_rows_claimed_as_they_are_written_do_not_wake_the_relays(postgres):
+    url, engine = postgres
+    sessions = sessionmaker(engine)
+    Parcel.on_commit("ship", durable=True)(notify_carrier)
+    first, second = new_parcel(sessions), new_parcel(sessions)
+    with notifications(url) as arrived:
+        with publish_after_commit(InProcessPublisher(FAST)) as publishing:
+            with sessions() as session, session.begin():
+                session.get_one(Parcel, first).ship()
+            assert publishing.metrics.published == 1
+        assert arrived() == 0
+        with sessions() as session, session.begin():
+            session.get_one(Parcel, second).ship()  # for the relays: it wakes them
+        assert arrived() == 1

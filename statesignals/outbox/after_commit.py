@@ -134,11 +134,11 @@ class AfterCommitPublishing:
         transition: TransitionRecord,
         connection: sa.Connection,
         rows: list[dict[str, t.Any]],
-    ) -> bool:
-        """Write ``rows`` claimed for this process; False (nothing written) while paused
-        or stopped."""
+    ) -> int | None:
+        """Write ``rows``, claimed for this process where order allows; returns how many
+        it claimed, or None (nothing written) while paused or stopped."""
         if self._stopped or self.paused:
-            return False
+            return None
         _follow(transition.model_class)
         token = uuid.uuid4().hex
         now = utcnow()
@@ -153,7 +153,7 @@ class AfterCommitPublishing:
             claims[transition.event_id] = _Claim(
                 self, connection.engine, token, until, tuple(claimed)
             )
-        return True
+        return len(claimed)
 
     def _publish(self, claim: _Claim) -> None:
         if utcnow() >= claim.until:

@@ -80,9 +80,10 @@ inbox_table = sa.Table(
 )
 """The event id of every event whose receiver committed its effect."""
 
-# On PostgreSQL every statement that adds outbox rows announces them: the
-# notification is delivered when (and only if) the transaction commits, and
-# costs the writer no extra round trip.
+# On PostgreSQL every row added for relays to claim announces itself: the
+# notification is delivered when (and only if) the transaction commits (once per
+# transaction, however many rows), and costs the writer no extra round trip. A row
+# its writer claimed as it added it (publishing after commit) wakes nobody.
 _notify_function = sa.DDL(  # type: ignore[no-untyped-call]
     f"""
     CREATE OR REPLACE FUNCTION statesignals_outbox_notify() RETURNS trigger AS $$
@@ -95,7 +96,7 @@ _notify_function = sa.DDL(  # type: ignore[no-untyped-call]
 )
 _notify_trigger = sa.DDL(  # type: ignore[no-untyped-call]
     "CREATE TRIGGER statesignals_outbox_notify AFTER INSERT ON statesignals_outbox "
-    "FOR EACH STATEMENT EXECUTE FUNCTION statesignals_outbox_notify()"
+    "FOR EACH ROW WHEN (NEW.claim_token IS NULL) EXECUTE FUNCTION statesignals_outbox_notify()"
 )
 sa.event.listen(outbox_table, "after_create", _notify_function.execute_if(dialect="postgresql"))
 sa.event.listen(outbox_table, "after_create", _notify_trigger.execute_if(dialect="postgresql"))

@@ -6,8 +6,8 @@ most one poll interval):
 * in the process that committed: the writer calls :func:`announce` after the
   commit and every relay of the same database in this process wakes;
 * across processes on PostgreSQL: a trigger on the outbox table sends
-  ``NOTIFY statesignals_outbox`` with every insert, delivered on commit, and
-  the relay's :class:`PostgresListener` hears it.
+  ``NOTIFY statesignals_outbox`` with every row inserted for relays to claim,
+  delivered on commit, and the relay's :class:`PostgresListener` hears it.
 
 SQLite has no notifications between processes: a relay in another process than
 the writers finds new rows by polling.

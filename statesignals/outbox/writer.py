@@ -139,19 +139,22 @@ def write_outbox_rows(
         ),
     )
     publishing = after_commit.active()
+    claimed = None
     if (
-        publishing is None
+        publishing is not None
         # Already sent as committed (the model moved before it was in a session): no
         # commit is left to publish after.
-        or committed
+        and not committed
         # A session joined to a transaction of the application's own commits nothing:
         # the rows are committed (or not) later, out of sight.
-        or isinstance(session.get_bind(mapper=transition.model_class), sa.Connection)
-        or not publishing.write(model, transition, connection, rows)
+        and not isinstance(session.get_bind(mapper=transition.model_class), sa.Connection)
     ):
+        claimed = publishing.write(model, transition, connection, rows)
+    if claimed is None:
         # One row (the common case) goes as one statement, not as an executemany.
         connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
-    session.info[_WROTE] = engine_key(connection.engine)
+    if claimed != len(rows):
+        session.info[_WROTE] = engine_key(connection.engine)
 
 
 @sa.event.listens_for(Session, "after_transaction_end")
