@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections.abc as c
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -316,8 +317,34 @@ def test_publishing_after_commit_is_on_once_per_process(sessions, engine):
         publish_after_commit(InProcessPublisher(FAST))
     with publish_after_commit(InProcessPublisher(FAST)) as again:
         assert again is not publishing
-    with pytest.raises(ValueError, match="lease must be positive"):
-        publish_after_commit(InProcessPublisher(FAST), lease=0)
+
+
+NOT_A_PUBLISHER = "publish_after_commit needs a statesignals.outbox.Publisher"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (
+            {"publisher": Celery("shop", set_as_current=False)},
+            "needs a statesignals.outbox.Publisher",
+        ),
+        ({"publisher": InProcessPublisher}, "needs a statesignals.outbox.Publisher"),
+        ({"publisher": None}, "needs a statesignals.outbox.Publisher"),
+        ({"lease": 0}, "lease must be a positive number of seconds, not 0"),
+        ({"lease": float("inf")}, "lease must be a positive number of seconds, not inf"),
+        ({"lease": float("nan")}, "lease must be a positive number of seconds, not nan"),
+        ({"lease": "10"}, "lease must be a positive number of seconds, not '10'"),
+        ({"pause": -1}, "pause must be a number of seconds, 0 or more, not -1"),
+        ({"pause": None}, "pause must be a number of seconds, 0 or more, not None"),
+    ],
+)
+def test_publish_after_commit_refuses_what_it_cannot_use(arguments, problem):
+    options = {"publisher": InProcessPublisher(FAST), **arguments}
+    with pytest.raises(OutboxError, match=re.escape(problem)):
+        publish_after_commit(**options)
+    with publish_after_commit(InProcessPublisher(FAST)):  # and nothing was left on
+        pass
 
 
 def _forget_example_modules() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections.abc as c
 import json
+import subprocess
+import sys
 import threading
 import typing as t
 from pathlib import Path
@@ -22,7 +24,7 @@ from statesignals.outbox import InProcessPublisher, OutboxRelay, RetryPolicy, ou
 
 from . import outbox_models
 from .outbox_models import Base, Carrier, Letter, Parcel, count_shipment, new_parcel, notify_carrier
-from .outbox_support import effects, sqlite_database, tally, wait_for
+from .outbox_support import ROOT, child_environment, effects, sqlite_database, tally, wait_for
 
 FAST = RetryPolicy(max_attempts=3, initial=0.01, maximum=0.05)
 
@@ -140,6 +142,26 @@ def test_a_local_function_is_refused_when_connected():
 
     with pytest.raises(DurableReceiverError, match="not defined at the top level"):
         Parcel.on_commit("ship", durable=True)(local)
+
+
+def test_a_receiver_defined_in_the_script_being_run_is_refused_when_connected():
+    script = (
+        "from tests.outbox_models import Parcel\n"
+        "def in_main(event, session): ...\n"
+        "Parcel.on_commit('ship', durable=True)(in_main)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=child_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "DurableReceiverError: durable receiver in_main is defined in the script being " in (
+        done.stderr
+    )
 
 
 def test_a_model_that_is_not_persisted_cannot_have_durable_receivers():

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import threading
@@ -93,8 +94,15 @@ class AfterCommitPublishing:
     """
 
     def __init__(self, publisher: Publisher, *, lease: float, pause: float) -> None:
-        if lease <= 0:
-            raise ValueError(f"lease must be positive, not {lease}")
+        if not isinstance(publisher, Publisher):
+            raise OutboxError(
+                f"publish_after_commit needs a statesignals.outbox.Publisher "
+                f"(CeleryPublisher(app), InProcessPublisher(), ...), not {publisher!r}"
+            )
+        if not _is_number(lease) or not 0 < lease < math.inf:
+            raise OutboxError(f"lease must be a positive number of seconds, not {lease!r}")
+        if not _is_number(pause) or not 0 <= pause < math.inf:
+            raise OutboxError(f"pause must be a number of seconds, 0 or more, not {pause!r}")
         self.publisher = publisher
         self.lease = lease
         self.pause = pause
@@ -191,6 +199,10 @@ class AfterCommitPublishing:
         with self.metrics._lock:
             self.metrics.published += done
             self.metrics.given_back += len(ids) - done
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _follow(model_class: type) -> None:

@@ -71,6 +71,12 @@ def receiver_reference(function: t.Callable[..., t.Any]) -> str:
             f"durable receiver {function.__module__}.{label} is not defined at the top level "
             "of its module: a worker imports receivers by name; move it to module level"
         )
+    if function.__module__ == "__main__":
+        raise DurableReceiverError(
+            f"durable receiver {label} is defined in the script being run (__main__): a "
+            "worker or relay cannot import it by that name; move it to a module and import "
+            "it from there"
+        )
     # Not imported here to compare: a decorator runs before its module binds the name.
     return reference_of(function)
 
