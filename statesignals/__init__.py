@@ -16,6 +16,7 @@ from .errors import (
     DetachedWorkflowError,
     DiagramError,
     DurableReceiverError,
+    EarlierEventPendingError,
     GuardCallError,
     MissingVersionColumnError,
     OutboxError,
@@ -135,6 +136,7 @@ __all__ = [  # noqa: RUF022 (grouped by topic, sorted within each group)
     "UnknownStoredStateError",
     # Errors of durable receivers (statesignals.outbox).
     "DurableReceiverError",
+    "EarlierEventPendingError",
     "OutboxError",
     "OutboxPayloadError",
 ]

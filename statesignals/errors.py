@@ -191,12 +191,19 @@ class OutboxError(StateSignalsError):
     cannot be imported, a database without the outbox tables."""
 
 
+class EarlierEventPendingError(OutboxError):
+    """An earlier event of the same model for the same receiver has not had its effect
+    yet (:meth:`~statesignals.outbox.DurableEvent.check_order`): the receiver's
+    transaction rolls back and the event is tried again after its backoff."""
+
+
 __all__ = [
     "AsyncReceiverError",
     "DatabaseLockedError",
     "DetachedWorkflowError",
     "DiagramError",
     "DurableReceiverError",
+    "EarlierEventPendingError",
     "GuardCallError",
     "MissingVersionColumnError",
     "OutboxError",

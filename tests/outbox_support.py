@@ -75,6 +75,12 @@ def record_effect(event: DurableEvent, session: t.Any) -> None:
             time.sleep(0.05)
 
 
+def record_in_order(event: DurableEvent, session: t.Any) -> None:
+    """:func:`record_effect`, once every earlier event of the model had its effect."""
+    event.check_order(session)
+    record_effect(event, session)
+
+
 def always_fails(event: DurableEvent, session: t.Any) -> None:
     """A receiver whose every run raises."""
     raise RuntimeError(f"cannot ship {event.primary_key}")
@@ -82,6 +88,7 @@ def always_fails(event: DurableEvent, session: t.Any) -> None:
 
 RECORD = "tests.outbox_support:record_effect"
 FAILS = "tests.outbox_support:always_fails"
+IN_ORDER = "tests.outbox_support:record_in_order"
 
 
 class Model:
@@ -226,7 +233,14 @@ class Worker:
     """A real Celery worker process (``celery -A tests.outbox_worker_app worker``)."""
 
     def __init__(
-        self, broker: str, database: str, queue: str, work_dir: Path, *, concurrency: int = 1
+        self,
+        broker: str,
+        database: str,
+        queue: str,
+        work_dir: Path,
+        *,
+        concurrency: int = 1,
+        max_attempts: int = 3,
     ) -> None:
         self.ready_file = work_dir / f"worker-ready-{uuid.uuid4().hex[:6]}"
         self.log_file = work_dir / f"{self.ready_file.name}.log"
@@ -236,6 +250,7 @@ class Worker:
             STATESIGNALS_TEST_QUEUE=queue,
             STATESIGNALS_TEST_DIR=str(work_dir),
             STATESIGNALS_TEST_READY=str(self.ready_file),
+            STATESIGNALS_TEST_MAX_ATTEMPTS=str(max_attempts),
         )
         self._log = self.log_file.open("w")
         self.process = subprocess.Popen(

@@ -45,7 +45,11 @@ elif BROKER.startswith("sqla"):
 statesignals.celery.install(
     app,
     database=os.environ.get("STATESIGNALS_TEST_DATABASE", "sqlite://"),
-    policy=RetryPolicy(max_attempts=3, initial=0.05, maximum=0.2),
+    policy=RetryPolicy(
+        max_attempts=int(os.environ.get("STATESIGNALS_TEST_MAX_ATTEMPTS", "3")),
+        initial=0.05,
+        maximum=0.2,
+    ),
 )
 
 

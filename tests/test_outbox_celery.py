@@ -496,3 +496,49 @@ def test_events_published_after_commit_run_once_on_a_redis_worker(
     with engine.connect() as connection:
         assert status(connection).published == len(ids)
     assert tally("Redis worker, published after commit", ids, engine) == (len(ids), 0, 0)
+
+
+def test_effects_that_check_order_follow_it_on_four_worker_processes(redis_broker, queue, tmp_path):
+    from statesignals import transition_committed
+
+    from .outbox_support import effects, postgres_database, record_in_order
+
+    transition_committed.connect_durable(Parcel)(record_in_order)
+    with postgres_database() as (url, engine):
+        Base.metadata.create_all(engine)
+        sessions = sessionmaker(engine)
+        with sessions.begin() as session:
+            parcels = [Parcel() for _ in range(30)]
+            session.add_all(parcels)
+            session.flush()
+            keys = [parcel.id for parcel in parcels]
+        relay = relay_for(engine, redis_broker, queue)
+        relaying = threading.Thread(target=relay.run)
+        publisher = CeleryPublisher(publisher_app(redis_broker), queue=queue)
+        with (
+            Worker(redis_broker, url, queue, tmp_path, concurrency=4, max_attempts=50),
+            publish_after_commit(publisher),
+        ):
+            relaying.start()
+            try:
+                # Each model's events follow each other closely, and four processes
+                # take them: without check_order two of them would run at once.
+                for key in keys:
+                    for _ in range(5):
+                        with sessions.begin() as session:
+                            session.get_one(Parcel, key).advance()
+                wait_for(lambda: sum(effect_counts(engine).values()) >= 150, "every effect", 120)
+            finally:
+                relay.stop()
+                relaying.join()
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(effects.c.aggregate, effects.c.sequence).order_by(effects.c.id)
+            ).all()
+            ids = list(connection.scalars(sa.select(outbox_table.c.event_id)))
+        observed: dict[str, list[int]] = {}
+        for aggregate, sequence in rows:
+            observed.setdefault(aggregate, []).append(sequence)
+        assert [key for key, seen in observed.items() if seen != [2, 3, 4, 5, 6]] == []
+        label = "checking order, 30 models x 5 transitions (4 worker processes)"
+        assert tally(label, ids, engine) == (150, 0, 0)

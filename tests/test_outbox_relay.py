@@ -22,6 +22,7 @@ from statesignals.outbox.events import DurableEvent
 
 from .outbox_support import (
     FAILS,
+    IN_ORDER,
     RECORD,
     commit_events,
     effect_counts,
@@ -199,3 +200,47 @@ def test_a_commit_wakes_a_relay_in_the_same_process(engine):
         sleeper.stop()
         thread.join()
     assert tally("wake on commit", ids, engine) == (1, 0, 0)
+
+
+def _events_by_sequence(engine: sa.Engine) -> dict[int, DurableEvent]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(outbox_table).order_by(outbox_table.c.sequence))
+        return {row.sequence: DurableEvent.from_row(row) for row in rows}
+
+
+def test_a_receiver_that_checks_order_waits_for_the_earlier_effect(engine):
+    commit_events(engine, [7], transitions=3, receiver=IN_ORDER)
+    first, second, third = _events_by_sequence(engine).values()
+    # A second worker process takes the later events while the first has not finished:
+    assert deliver(engine, second, FAST) is Outcome.FAILED
+    assert deliver(engine, third, FAST) is Outcome.FAILED
+    assert effect_counts(engine) == {}
+    assert deliver(engine, first, FAST) is Outcome.DONE
+    assert deliver(engine, second, FAST) is Outcome.DONE
+    assert deliver(engine, third, FAST) is Outcome.DONE
+    with engine.connect() as connection:
+        sequences = list(connection.scalars(sa.select(effects.c.sequence).order_by(effects.c.id)))
+        (error,) = connection.scalars(
+            sa.select(outbox_table.c.last_error).where(outbox_table.c.sequence == 3)
+        )
+    assert sequences == [1, 2, 3]
+    assert "EarlierEventPendingError" in error
+    assert "waits for the effect of an earlier event of its model" in error
+
+
+def test_a_dead_earlier_event_does_not_hold_the_later_ones_back(engine):
+    commit_events(engine, [7], transitions=2, receiver=IN_ORDER)
+    first, second = _events_by_sequence(engine).values()
+    with engine.begin() as connection:
+        connection.execute(
+            outbox_table.update()
+            .where(outbox_table.c.event_id == first.event_id)
+            .values(dead_at=sa.func.now())
+        )
+    assert deliver(engine, second, FAST) is Outcome.DONE
+
+
+def test_relays_run_events_that_check_order_in_their_order(engine):
+    ids = commit_events(engine, range(10), transitions=5, receiver=IN_ORDER)
+    relay(engine, batch_size=64).drain(timeout=120)
+    assert tally("checking order (SQLite)", ids, engine) == (50, 0, 0)

@@ -86,7 +86,12 @@ def keep_stock(event: DurableEvent, session: Session) -> None:
     Another order may have taken the last units since this one passed its
     ``all_items_in_stock`` guard (the guard reads reservations already made): then
     nothing is reserved, the lines are backordered and operations alerted.
+
+    What ``ship`` and ``cancel`` do depends on what ``pay`` did, and several worker
+    processes may take an order's events at once: ``check_order`` makes a later event
+    wait (tried again after its backoff) until the earlier ones had their effect.
     """
+    event.check_order(session)
     order = event.load(session)
     lines = sorted(order.quantities.items())  # one lock order for every worker
     if event.trigger == "pay":

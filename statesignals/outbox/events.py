@@ -8,7 +8,7 @@ import json
 import typing as t
 from dataclasses import dataclass
 
-from ..errors import OutboxError
+from ..errors import EarlierEventPendingError, OutboxError
 
 if t.TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -98,6 +98,31 @@ class DurableEvent:
                 f"{self.event_id} is not in the database"
             )
         return found
+
+    def check_order(self, session: Session) -> None:
+        """Raise :class:`~statesignals.EarlierEventPendingError` unless every earlier event
+        of this model for this receiver has had its effect (dead-lettered ones aside).
+
+        Call it first in a receiver that must see the effects of a model's events in
+        their order whatever runs them: with several worker processes, two events of one
+        model can run at the same time, and an event tried again after a failure runs
+        after later ones. The worker rolls back and tries the event again after its
+        backoff (an attempt, counted as failures are).
+        """
+        from .store import earlier_effect_pending
+
+        if earlier_effect_pending(
+            session,
+            aggregate_type=self.model,
+            aggregate_id=json.dumps(self.primary_key),
+            receiver=self.receiver,
+            sequence=self.sequence,
+        ):
+            raise EarlierEventPendingError(
+                f"event {self.event_id} ({self.model} {self.primary_key!r}, sequence "
+                f"{self.sequence}) waits for the effect of an earlier event of its model "
+                f"for {self.receiver}"
+            )
 
     def to_message(self) -> dict[str, t.Any]:
         """The event as a JSON-ready dict (what a Celery task is sent)."""

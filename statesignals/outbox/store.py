@@ -15,6 +15,7 @@ import typing as t
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from ..errors import OutboxError
 from .events import utcnow
@@ -264,6 +265,32 @@ def notify_relays(connection: sa.Connection) -> None:
     commits (new rows notify them by themselves; rows given back do not)."""
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+
+
+def earlier_effect_pending(
+    connection: sa.Connection | Session,
+    *,
+    aggregate_type: str,
+    aggregate_id: str,
+    receiver: str,
+    sequence: int,
+) -> bool:
+    """Whether an earlier event of the model for ``receiver`` is neither dead nor has its
+    effect recorded in the inbox (committed)."""
+    pending = (
+        sa.select(_o.c.id)
+        .outerjoin(inbox_table, inbox_table.c.event_id == _o.c.event_id)
+        .where(
+            _o.c.aggregate_type == aggregate_type,
+            _o.c.aggregate_id == aggregate_id,
+            _o.c.receiver == receiver,
+            _o.c.sequence < sequence,
+            _o.c.dead_at.is_(None),
+            inbox_table.c.event_id.is_(None),
+        )
+        .limit(1)
+    )
+    return connection.execute(pending).first() is not None
 
 
 def release(connection: sa.Connection, token: str, ids: c.Sequence[int]) -> None:
@@ -582,6 +609,7 @@ __all__ = [
     "bookkeeping_engine",
     "claim",
     "dead_events",
+    "earlier_effect_pending",
     "error_text",
     "insert_claimed",
     "insert_rows",
