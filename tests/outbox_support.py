@@ -136,6 +136,18 @@ def effect_counts(engine: sa.Engine) -> dict[str, int]:
         return {event_id: count for event_id, count in rows}
 
 
+def effect_sequences_by_model(engine: sa.Engine) -> dict[str, list[int]]:
+    """The sequences of each model's effects, in the order the effects were written."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(effects.c.aggregate, effects.c.sequence).order_by(effects.c.id)
+        ).all()
+    observed: dict[str, list[int]] = {}
+    for aggregate, sequence in rows:
+        observed.setdefault(aggregate, []).append(sequence)
+    return observed
+
+
 FAULT_COUNTS: list[str] = []
 """Every count :func:`tally` made in this run, for the end of the test report."""
 

@@ -44,6 +44,7 @@ from .outbox_support import (
     commit_events,
     drop_redis_queue,
     effect_counts,
+    effect_sequences_by_model,
     redis_client,
     redis_url,
     sqlite_database,
@@ -177,7 +178,6 @@ def test_events_of_each_model_take_effect_in_sequence_order(redis_broker, queue,
     from statesignals import transition_committed
 
     from .outbox_models import Base, Parcel, count_shipment
-    from .outbox_support import effects
 
     url, engine = sqlite_database(tmp_path)
     Base.metadata.create_all(engine)
@@ -201,14 +201,9 @@ def test_events_of_each_model_take_effect_in_sequence_order(redis_broker, queue,
         finally:
             relay.stop()
             relaying.join()
+    observed = effect_sequences_by_model(engine)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(effects.c.aggregate, effects.c.sequence).order_by(effects.c.id)
-        ).all()
         ids = list(connection.execute(sa.select(outbox_table.c.event_id)).scalars())
-    observed: dict[str, list[int]] = {}
-    for aggregate, sequence in rows:
-        observed.setdefault(aggregate, []).append(sequence)
     assert len(observed) == 100
     out_of_order = [key for key, seen in observed.items() if seen != list(range(2, 12))]
     print(f"\nordering: {len(observed)} models, {len(out_of_order)} with effects out of order")
@@ -501,7 +496,7 @@ def test_events_published_after_commit_run_once_on_a_redis_worker(
 def test_effects_that_check_order_follow_it_on_four_worker_processes(redis_broker, queue, tmp_path):
     from statesignals import transition_committed
 
-    from .outbox_support import effects, postgres_database, record_in_order
+    from .outbox_support import postgres_database, record_in_order
 
     transition_committed.connect_durable(Parcel)(record_in_order)
     with postgres_database() as (url, engine):
@@ -531,14 +526,9 @@ def test_effects_that_check_order_follow_it_on_four_worker_processes(redis_broke
             finally:
                 relay.stop()
                 relaying.join()
+        observed = effect_sequences_by_model(engine)
         with engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(effects.c.aggregate, effects.c.sequence).order_by(effects.c.id)
-            ).all()
             ids = list(connection.scalars(sa.select(outbox_table.c.event_id)))
-        observed: dict[str, list[int]] = {}
-        for aggregate, sequence in rows:
-            observed.setdefault(aggregate, []).append(sequence)
         assert [key for key, seen in observed.items() if seen != [2, 3, 4, 5, 6]] == []
         label = "checking order, 30 models x 5 transitions (4 worker processes)"
         assert tally(label, ids, engine) == (150, 0, 0)

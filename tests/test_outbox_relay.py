@@ -26,6 +26,7 @@ from .outbox_support import (
     RECORD,
     commit_events,
     effect_counts,
+    effect_sequences_by_model,
     effects,
     sqlite_database,
     tally,
@@ -81,13 +82,7 @@ def test_receiver_gets_the_committed_payload(engine):
 def test_events_of_one_model_are_run_in_sequence_order(engine):
     ids = commit_events(engine, range(100), transitions=10)
     relay(engine, batch_size=64).drain(timeout=120)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(effects.c.aggregate, effects.c.sequence).order_by(effects.c.id)
-        ).all()
-    seen: dict[str, list[int]] = {}
-    for aggregate, sequence in rows:
-        seen.setdefault(aggregate, []).append(sequence)
+    seen = effect_sequences_by_model(engine)
     assert len(seen) == 100
     assert all(sequences == list(range(1, 11)) for sequences in seen.values())
     assert tally("ordering, 100 models x 10 transitions", ids, engine) == (1000, 0, 0)
