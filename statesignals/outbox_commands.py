@@ -28,13 +28,51 @@ if t.TYPE_CHECKING:
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _engine(url: str) -> sa.Engine:
+def _engine(url: str, *, existing: bool = True) -> sa.Engine:
+    """An engine for ``url``; with ``existing``, an SQLite file must be there already
+    (opening a mistyped path would create an empty database)."""
+    import sqlalchemy as sa
+
     from .databases import engine_for
 
     try:
+        parsed = sa.make_url(url)
+        if existing and parsed.get_backend_name() == "sqlite":
+            path = parsed.database
+            if (
+                path
+                and path != ":memory:"
+                and not path.startswith("file:")
+                and not (os.path.exists(path))
+            ):
+                raise OutboxError(
+                    f"database {url!r}: no such file {path!r}; create the tables with: "
+                    "statesignals outbox create --database URL"
+                )
         return engine_for(url)
+    except OutboxError:
+        raise
     except Exception as error:  # a malformed URL or a driver that is not installed
         raise OutboxError(f"cannot open database {url!r}: {error}") from error
+
+
+def _require_tables(engine: sa.Engine, url: str) -> None:
+    import sqlalchemy as sa
+
+    from .outbox import inbox_table, outbox_table
+
+    with _database_errors(url), engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        missing = [
+            table.name
+            for table in (outbox_table, inbox_table)
+            if not inspector.has_table(table.name)
+        ]
+    if missing:
+        raise OutboxError(
+            f"database {url!r} has no {' and no '.join(missing)} table; create the tables "
+            "with: statesignals outbox create --database URL"
+        )
 
 
 def _database_errors(url: str) -> t.Any:
@@ -63,18 +101,24 @@ def run_relay(options: argparse.Namespace, out: t.TextIO) -> int:
 
     logging.basicConfig(level=options.log_level, format=LOG_FORMAT, stream=sys.stderr)
     policy = RetryPolicy(max_attempts=options.max_attempts)
+    # Like ``python -m``, find the app's and the receivers' modules here.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     publisher: Publisher
     if options.celery:
         from .celery import CeleryPublisher
         from .outbox.events import import_reference
 
-        if os.getcwd() not in sys.path:  # like ``python -m``, find the app's module here
-            sys.path.insert(0, os.getcwd())
+        module, _, name = options.celery.partition(":")
+        if not module or not name:
+            raise OutboxError(f"--celery takes MODULE:APP (shop.tasks:app), not {options.celery!r}")
         publisher = CeleryPublisher(import_reference(options.celery), queue=options.queue)
     else:
         publisher = InProcessPublisher(policy)
+    engine = _engine(options.database)
+    _require_tables(engine, options.database)
     relay = OutboxRelay(
-        _engine(options.database),
+        engine,
         publisher,
         batch_size=options.batch_size,
         lease=options.lease,
@@ -145,11 +189,33 @@ def run_purge(options: argparse.Namespace, out: t.TextIO) -> int:
 def run_create(options: argparse.Namespace, out: t.TextIO) -> int:
     from .outbox import create_tables
 
-    engine = _engine(options.database)
+    engine = _engine(options.database, existing=False)
     with _database_errors(options.database):
         create_tables(engine)
     out.write("outbox and inbox tables ready\n")
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -177,17 +243,20 @@ def add_commands(commands: t.Any) -> None:
         "--in-process", action="store_true", help="run the durable receivers in the relay"
     )
     relay.add_argument("--queue", help="the Celery queue to send to (default: the app's route)")
-    relay.add_argument("--batch-size", type=int, default=100, help="rows per claim (100)")
-    relay.add_argument("--lease", type=float, default=30.0, help="seconds a claim lasts (30)")
+    relay.add_argument("--batch-size", type=_at_least_one, default=100, help="rows per claim (100)")
+    relay.add_argument("--lease", type=_seconds, default=30.0, help="seconds a claim lasts (30)")
     relay.add_argument(
-        "--poll-interval", type=float, default=1.0, help="seconds between polls when idle (1)"
+        "--poll-interval", type=_seconds, default=1.0, help="seconds between polls when idle (1)"
     )
     relay.add_argument(
-        "--max-attempts", type=int, default=10, help="failures before the dead letter (10)"
+        "--max-attempts",
+        type=_at_least_one,
+        default=10,
+        help="failures before the dead letter (10)",
     )
     relay.add_argument(
         "--republish-after",
-        type=float,
+        type=_seconds,
         default=900.0,
         help="seconds after which a published event without effect is published again (900)",
     )

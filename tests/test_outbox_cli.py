@@ -5,8 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from statesignals.cli import main
 
@@ -62,6 +64,11 @@ def test_errors_are_one_line_naming_the_problem(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     assert main(["outbox", "status", "--database", url]) == 2
     error = capsys.readouterr().err
+    assert f"no such file {str(tmp_path / 'empty.db')!r}" in error
+    assert not (tmp_path / "empty.db").exists()  # a mistyped path makes no database
+    sa.create_engine(url).connect().close()  # an empty database file
+    assert main(["outbox", "status", "--database", url]) == 2
+    error = capsys.readouterr().err
     assert "no such table: statesignals_outbox" in error
     assert "statesignals outbox create --database URL" in error
     assert main(["outbox", "retry", "--database", url]) == 2
@@ -96,3 +103,57 @@ def test_relay_stops_cleanly_on_a_signal(tmp_path, stop):
     assert "stopped; totals: published 8, failed 0, dead 0" in err
     assert "'published': 8" in out
     assert tally(f"relay stopped by {stop.name}", ids + more, engine) == (8, 0, 0)
+
+
+def test_the_relay_says_what_is_wrong_in_one_line_before_it_starts(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    sa.create_engine(url).connect().close()
+    assert main(["relay", "--database", url, "--in-process", "--drain"]) == 2
+    error = capsys.readouterr().err
+    assert "has no statesignals_outbox and no statesignals_inbox table" in error
+    assert "statesignals outbox create --database URL" in error
+    assert main(["relay", "--database", url, "--celery", "shop_tasks"]) == 2
+    assert "--celery takes MODULE:APP (shop.tasks:app), not 'shop_tasks'" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("--batch-size", "0", "argument --batch-size: must be 1 or more, not 0"),
+        ("--max-attempts", "x", "argument --max-attempts: not a whole number: 'x'"),
+        ("--lease", "-1", "argument --lease: must be a positive number of seconds, not -1"),
+        ("--poll-interval", "0", "must be a positive number of seconds, not 0"),
+        ("--republish-after", "inf", "must be a positive number of seconds, not inf"),
+    ],
+)
+def test_relay_options_out_of_range_are_refused(tmp_path, capsys, option, value, problem):
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    with pytest.raises(SystemExit) as exit_:
+        main(["relay", "--database", url, "--in-process", option, value])
+    assert exit_.value.code == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_the_installed_relay_imports_receivers_from_the_current_directory(tmp_path):
+    (tmp_path / "shop_receivers.py").write_text(
+        "from tests.outbox_support import record_effect\n"
+        "def ship(event, session):\n"
+        "    record_effect(event, session)\n"
+    )
+    url, engine = sqlite_database(tmp_path)
+    ids = commit_events(engine, range(3), receiver="shop_receivers:ship")
+    command = Path(sys.executable).with_name("statesignals")
+    environment = child_environment()
+    environment["PYTHONPATH"] = str(ROOT)  # this checkout, and not the current directory
+    done = subprocess.run(
+        [str(command), "relay", "--database", url, "--in-process", "--drain"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert tally("installed relay, receivers of the current directory", ids, engine) == (3, 0, 0)

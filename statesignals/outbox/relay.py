@@ -137,7 +137,11 @@ class OutboxRelay:
         """
         previous = self._handle_signals()
         listener = self._listen()
-        logger.info("relay %s started on %s", self.name, self._database)
+        logger.info(
+            "relay %s started on %s",
+            self.name,
+            self.engine.url.render_as_string(hide_password=True),
+        )
         try:
             while not self._stopping.is_set():
                 handled = self._round()
