@@ -165,7 +165,11 @@ class AfterCommitPublishing:
 
     def _publish(self, claim: _Claim) -> None:
         if utcnow() >= claim.until:
-            # The transaction outlasted the lease: a relay may hold the rows by now.
+            # The transaction outlasted the lease: a relay may hold the rows by now, or
+            # they wait for one, which their INSERT did not wake (they were claimed).
+            with bookkeeping_engine(claim.engine).begin() as connection:
+                notify_relays(connection)
+            announce(engine_key(claim.engine))
             return
         ids = [row_id for row_id, _ in claim.rows]
         events = [DurableEvent.from_row(types.SimpleNamespace(**row)) for _, row in claim.rows]
