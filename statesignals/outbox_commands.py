@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import typing as t
+import urllib.parse
 
 from .errors import OutboxError
 
@@ -37,23 +38,35 @@ def _engine(url: str, *, existing: bool = True) -> sa.Engine:
 
     try:
         parsed = sa.make_url(url)
-        if existing and parsed.get_backend_name() == "sqlite":
-            path = parsed.database
-            if (
-                path
-                and path != ":memory:"
-                and not path.startswith("file:")
-                and not (os.path.exists(path))
-            ):
-                raise OutboxError(
-                    f"database {url!r}: no such file {path!r}; create the tables with: "
-                    "statesignals outbox create --database URL"
-                )
+        path = _sqlite_file(parsed) if existing else None
+        if path is not None and not os.path.exists(path):
+            raise OutboxError(
+                f"database {url!r}: no such file {path!r}; create the tables with: "
+                "statesignals outbox create --database URL"
+            )
         return engine_for(url)
     except OutboxError:
         raise
     except Exception as error:  # a malformed URL or a driver that is not installed
         raise OutboxError(f"cannot open database {url!r}: {error}") from error
+
+
+def _sqlite_file(url: sa.URL) -> str | None:
+    """The file an SQLite URL opens (``file:`` URIs too), None for a database in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = url.database
+    if path.startswith("file:"):
+        options = dict(urllib.parse.parse_qsl(path.partition("?")[2]))
+        options.update({key: str(value) for key, value in url.query.items()})
+        if options.get("mode") == "memory":
+            return None
+        path = urllib.parse.unquote(path[len("file:") :].partition("?")[0])
+        if path.startswith("//"):  # file://host/path: the host is empty or localhost
+            path = "/" + path[2:].partition("/")[2]
+        if path in ("", ":memory:"):
+            return None
+    return path
 
 
 def _require_tables(engine: sa.Engine, url: str) -> None:

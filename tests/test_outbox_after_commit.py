@@ -539,3 +539,45 @@ def test_rows_claimed_as_they_are_written_do_not_wake_the_relays(postgres):
         with sessions() as session, session.begin():
             session.get_one(Parcel, second).ship()  # for the relays: it wakes them
         assert arrived() == 1
+
+
+def _outlasting_its_lease(sessions: sessionmaker[Session], key: int, lease: float) -> None:
+    with (
+        publish_after_commit(InProcessPublisher(FAST), lease=lease),
+        sessions() as session,
+        session.begin(),
+    ):
+        session.get_one(Parcel, key).ship()
+        time.sleep(lease + 0.3)  # a slow query after the flush, say
+
+
+def test_a_claim_whose_lease_ran_out_before_the_commit_wakes_the_relays(sessions, engine):
+    key = new_parcel(sessions)
+    waiting = OutboxRelay(engine, InProcessPublisher(FAST), policy=FAST, poll_interval=60)
+    relay_thread = threading.Thread(target=waiting.run)
+    relay_thread.start()
+    try:
+        _outlasting_its_lease(sessions, key, lease=0.3)
+        # Long before the relay's next poll: its INSERT (claimed) woke nobody, the
+        # commit that could not publish it did.
+        wait_for(lambda: effect_counts(engine) != {}, "the relay to publish it", timeout=20)
+    finally:
+        waiting.stop()
+        relay_thread.join()
+    assert tally("lease ran out before the commit", [rows(engine)[0].event_id], engine) == (
+        1,
+        0,
+        0,
+    )
+
+
+def test_a_claim_whose_lease_ran_out_before_the_commit_notifies_other_processes(postgres):
+    url, engine = postgres
+    sessions = sessionmaker(engine)
+    Parcel.on_commit("ship", durable=True)(notify_carrier)
+    key = new_parcel(sessions)
+    with notifications(url) as arrived:
+        _outlasting_its_lease(sessions, key, lease=0.3)
+        (row,) = rows(engine)
+        assert row.published_at is None  # the relays' to publish
+        assert arrived() == 1

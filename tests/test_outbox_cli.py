@@ -157,3 +157,21 @@ def test_the_installed_relay_imports_receivers_from_the_current_directory(tmp_pa
     )
     assert done.returncode == 0, done.stderr
     assert tally("installed relay, receivers of the current directory", ids, engine) == (3, 0, 0)
+
+
+def test_a_mistyped_sqlite_uri_makes_no_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    url = "sqlite:///file:typo.db?uri=true"
+    assert main(["outbox", "status", "--database", url]) == 2
+    assert "no such file 'typo.db'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_status_reads_the_database_a_sqlite_uri_names(tmp_path, capsys):
+    url, engine = sqlite_database(tmp_path)
+    commit_events(engine, range(2))
+    engine.dispose()
+    path = sa.make_url(url).database
+    uri = f"sqlite:///file:{path}?mode=ro&uri=true"
+    assert main(["outbox", "status", "--database", uri]) == 0
+    assert "pending: 2" in capsys.readouterr().out
