@@ -53,6 +53,7 @@ from .store import (
     mark_published,
     mark_published_waking_later,
     notify_relays,
+    notify_relays_now,
     release,
 )
 from .wakeup import announce, engine_key
@@ -167,8 +168,7 @@ class AfterCommitPublishing:
         if utcnow() >= claim.until:
             # The transaction outlasted the lease: a relay may hold the rows by now, or
             # they wait for one, which their INSERT did not wake (they were claimed).
-            with bookkeeping_engine(claim.engine).begin() as connection:
-                notify_relays(connection)
+            notify_relays_now(claim.engine)
             announce(engine_key(claim.engine))
             return
         ids = [row_id for row_id, _ in claim.rows]

@@ -29,15 +29,27 @@ _o = outbox_table
 _earlier = outbox_table.alias("earlier")
 
 _unfinished = sa.and_(_o.c.published_at.is_(None), _o.c.dead_at.is_(None))
+
+
+def _unfinished_of_model(
+    table: sa.FromClause, aggregate_type: t.Any, aggregate_id: t.Any, receiver: t.Any
+) -> sa.ColumnElement[bool]:
+    """Rows of ``table`` for this model and receiver that are neither published nor dead
+    (what holds a later event of the model back)."""
+    return sa.and_(
+        table.c.aggregate_type == aggregate_type,
+        table.c.aggregate_id == aggregate_id,
+        table.c.receiver == receiver,
+        table.c.published_at.is_(None),
+        table.c.dead_at.is_(None),
+    )
+
+
 _earlier_unfinished = (
     sa.exists()
     .where(
-        _earlier.c.aggregate_type == _o.c.aggregate_type,
-        _earlier.c.aggregate_id == _o.c.aggregate_id,
-        _earlier.c.receiver == _o.c.receiver,
+        _unfinished_of_model(_earlier, _o.c.aggregate_type, _o.c.aggregate_id, _o.c.receiver),
         _earlier.c.sequence < _o.c.sequence,
-        _earlier.c.published_at.is_(None),
-        _earlier.c.dead_at.is_(None),
     )
     .correlate(_o)
 )
@@ -148,22 +160,24 @@ def _claiming_insert() -> sa.Insert:
     an earlier event of its model and receiver is still unpublished (order comes first)."""
     values = {name: sa.bindparam(name, type_=_o.c[name].type) for name in _INSERTED_COLUMNS}
     blocked = sa.exists().where(
-        _o.c.aggregate_type == values["aggregate_type"],
-        _o.c.aggregate_id == values["aggregate_id"],
-        _o.c.receiver == values["receiver"],
+        _unfinished_of_model(
+            _o, values["aggregate_type"], values["aggregate_id"], values["receiver"]
+        ),
         _o.c.sequence < values["sequence"],
-        _unfinished,
     )
 
+    # Asked once, for the three claim columns.
+    order = sa.select(blocked.label("blocked")).subquery("order_check")
+
     def unless_blocked(name: str, column: sa.Column[t.Any]) -> sa.Case[t.Any]:
-        return sa.case((blocked, sa.null()), else_=sa.bindparam(name, type_=column.type))
+        return sa.case((order.c.blocked, sa.null()), else_=sa.bindparam(name, type_=column.type))
 
     leased = sa.select(
         *values.values(),
         unless_blocked("token", _o.c.claim_token),
         unless_blocked("relay", _o.c.claimed_by),
         unless_blocked("until", _o.c.claimed_until),
-    )
+    ).select_from(order)
     columns = [*_INSERTED_COLUMNS, "claim_token", "claimed_by", "claimed_until"]
     return _o.insert().from_select(columns, leased).returning(_o.c.id, _o.c.claim_token)
 
@@ -204,36 +218,36 @@ def mark_published(
     """
     if not ids:
         return 0
-    result = connection.execute(
-        _o.update()
-        .where(_o.c.id.in_(list(ids)), _o.c.claim_token == token, _o.c.published_at.is_(None))
-        .values(published_at=now or utcnow(), claimed_until=None)
+    return connection.execute(_MARK, _marking(token, ids, now)).rowcount
+
+
+_MARK = (
+    _o.update()
+    .where(
+        _o.c.id.in_(sa.bindparam("ids", expanding=True)),
+        _o.c.claim_token == sa.bindparam("token", type_=sa.String()),
+        _o.c.published_at.is_(None),
     )
-    return result.rowcount
+    .values(published_at=sa.bindparam("now", type_=sa.DateTime()), claimed_until=None)
+)
+"""The mark of :func:`mark_published`, built once (a relay marks every round)."""
+
+
+def _marking(token: str, ids: c.Sequence[int], now: dt.datetime | None) -> dict[str, t.Any]:
+    return {"ids": list(ids), "token": token, "now": now or utcnow()}
 
 
 def _marking_and_waking() -> sa.Select[t.Any]:
     """PostgreSQL: mark claimed rows published and, in the same statement, notify relays
     if a later event of one of their models is waiting for them."""
-    marked = (
-        _o.update()
-        .where(
-            _o.c.id.in_(sa.bindparam("ids", expanding=True)),
-            _o.c.claim_token == sa.bindparam("token", type_=sa.String()),
-            _o.c.published_at.is_(None),
-        )
-        .values(published_at=sa.bindparam("now", type_=sa.DateTime()), claimed_until=None)
-        .returning(_o.c.aggregate_type, _o.c.aggregate_id, _o.c.receiver, _o.c.sequence)
-        .cte("marked")
-    )
+    marked = _MARK.returning(
+        _o.c.aggregate_type, _o.c.aggregate_id, _o.c.receiver, _o.c.sequence
+    ).cte("marked")
     # The statement reads the table as it was before the update: the later events are
     # there, still unpublished, and the marked rows are told apart by their sequence.
     waiting = sa.exists().where(
-        _o.c.aggregate_type == marked.c.aggregate_type,
-        _o.c.aggregate_id == marked.c.aggregate_id,
-        _o.c.receiver == marked.c.receiver,
+        _unfinished_of_model(_o, marked.c.aggregate_type, marked.c.aggregate_id, marked.c.receiver),
         _o.c.sequence > marked.c.sequence,
-        _unfinished,
     )
     return (
         sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(marked).where(waiting).limit(1)
@@ -256,8 +270,7 @@ def mark_published_waking_later(
     if connection.dialect.name != "postgresql":
         mark_published(connection, token, ids, now)
         return False
-    parameters = {"ids": list(ids), "token": token, "now": now or utcnow()}
-    return connection.execute(_MARK_AND_WAKE, parameters).first() is not None
+    return connection.execute(_MARK_AND_WAKE, _marking(token, ids, now)).first() is not None
 
 
 def notify_relays(connection: sa.Connection) -> None:
@@ -265,6 +278,13 @@ def notify_relays(connection: sa.Connection) -> None:
     commits (new rows notify them by themselves; rows given back do not)."""
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")))
+
+
+def notify_relays_now(engine: sa.Engine) -> None:
+    """:func:`notify_relays` in a statement of its own (nothing to open elsewhere)."""
+    if engine.dialect.name == "postgresql":
+        with bookkeeping_engine(engine).begin() as connection:
+            notify_relays(connection)
 
 
 def earlier_effect_pending(
@@ -617,6 +637,7 @@ __all__ = [
     "mark_published_waking_later",
     "next_due",
     "notify_relays",
+    "notify_relays_now",
     "purge",
     "purge_batch",
     "record_failure",
