@@ -69,17 +69,23 @@ def outbox_rows(engine: sa.Engine) -> list[sa.Row[t.Any]]:
         return list(connection.execute(sa.select(outbox_table).order_by(outbox_table.c.id)))
 
 
+async def new_shipment(session: t.Any) -> Shipment:
+    shipment = Shipment()
+    session.add(shipment)
+    await session.flush()
+    return shipment
+
+
+async def ship_a_new_shipment(sessions: async_sessionmaker[t.Any]) -> None:
+    async with sessions() as session, session.begin():
+        shipment = await new_shipment(session)
+        assert await shipment.ship(carrier="DHL")
+
+
 def test_a_committed_async_trigger_writes_its_row_and_the_relay_runs_it(
     databases: Databases,
 ) -> None:
-    async def body(sessions: async_sessionmaker[t.Any]) -> None:
-        async with sessions() as session, session.begin():
-            shipment = Shipment()
-            session.add(shipment)
-            await session.flush()
-            assert await shipment.ship(carrier="DHL")
-
-    run(databases, body)
+    run(databases, ship_a_new_shipment)
 
     (row,) = outbox_rows(databases.engine)
     assert (row.trigger, row.source, row.dest) == ("ship", "packed", "shipped")
@@ -92,10 +98,7 @@ def test_a_committed_async_trigger_writes_its_row_and_the_relay_runs_it(
 def test_a_rolled_back_or_refused_async_trigger_writes_nothing(databases: Databases) -> None:
     async def body(sessions: async_sessionmaker[t.Any]) -> None:
         async with sessions() as session, session.begin():
-            shipment = Shipment()
-            session.add(shipment)
-            await session.flush()
-            key = shipment.id
+            key = (await new_shipment(session)).id
         async with sessions() as session, session.begin():
             shipment = await session.get_one(Shipment, key)
             assert await shipment.ship()
@@ -114,15 +117,8 @@ def test_a_rolled_back_or_refused_async_trigger_writes_nothing(databases: Databa
 
 
 def test_an_async_commit_publishes_its_events_after_the_commit(databases: Databases) -> None:
-    async def body(sessions: async_sessionmaker[t.Any]) -> None:
-        async with sessions() as session, session.begin():
-            shipment = Shipment()
-            session.add(shipment)
-            await session.flush()
-            assert await shipment.ship(carrier="DHL")
-
     with publish_after_commit(InProcessPublisher()) as publishing:
-        run(databases, body)
+        run(databases, ship_a_new_shipment)
 
     (row,) = outbox_rows(databases.engine)
     assert row.published_at is not None
